@@ -1,0 +1,195 @@
+"""The claims ledger: every statement the book makes about framework behaviour.
+
+A claim is a statement plus a check that computes its evidence from the
+installed frameworks. Pages render claims with :func:`show`, which raises
+:class:`ClaimFailed` when a claim does not hold, so the book cannot publish
+a behaviour that the installed versions do not have.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import html
+import json
+import platform
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Claim",
+    "ClaimFailed",
+    "Evidence",
+    "NotApplicable",
+    "Outcome",
+    "Result",
+    "claim",
+    "jsonable",
+    "versions",
+]
+
+FRAMEWORKS = ("torch", "keras", "tensorflow", "compare", "padguide")
+
+
+class Outcome(enum.StrEnum):
+    HOLDS = "holds"
+    FAILS = "fails"
+    ERROR = "error"
+    NOT_APPLICABLE = "not applicable"
+
+
+class NotApplicable(Exception):  # noqa: N818 -- an outcome, not an error
+    """Raised by a check when the installed version lacks the feature it is about."""
+
+
+class ClaimFailed(AssertionError):
+    """A claim did not hold (or its check broke) on the installed versions."""
+
+
+def jsonable(value: Any, decimals: int = 6) -> Any:
+    """Numbers, strings and small nested lists, rounded: evidence that can be diffed."""
+    if isinstance(value, np.ndarray | np.generic):
+        value = value.tolist()
+    if isinstance(value, bool | str | None):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return round(value, decimals) + 0.0 if np.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, decimals) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v, decimals) for v in value]
+    raise TypeError(f"evidence must be JSON-like, got {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a check found: whether the claim holds, and the numbers that show it."""
+
+    holds: bool
+    shown: Any
+    """JSON-serialisable values a reader can check the statement against."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.holds, bool | np.bool_):
+            raise TypeError(f"holds must be a bool, got {type(self.holds).__name__}")
+        object.__setattr__(self, "holds", bool(self.holds))
+        object.__setattr__(self, "shown", jsonable(self.shown))
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    framework: str
+    statement: str
+    check: Callable[[], Evidence] = field(repr=False)
+
+    @property
+    def subject(self) -> str:
+        return self.id.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Result:
+    claim: Claim
+    outcome: Outcome
+    shown: Any = None
+    detail: str = ""
+    """Why a check broke or does not apply."""
+
+    @property
+    def holds(self) -> bool:
+        return self.outcome is Outcome.HOLDS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.claim.id,
+            "framework": self.claim.framework,
+            "statement": self.claim.statement,
+            "outcome": str(self.outcome),
+            "evidence": self.shown,
+            "detail": self.detail,
+        }
+
+    def _repr_html_(self) -> str:
+        mark = {"holds": "✓", "fails": "✗", "error": "!", "not applicable": "–"}[self.outcome]
+        evidence = json.dumps(self.shown, ensure_ascii=False)
+        css = f"padguide-claim padguide-claim-{self.outcome.replace(' ', '-')}"
+        return (
+            f'<div class="{css}" id="claim-{html.escape(self.claim.id)}">'
+            f'<p class="padguide-claim-statement"><span class="padguide-claim-mark" '
+            f'title="{self.outcome} on the installed versions">{mark}</span> '
+            f"{html.escape(self.claim.statement)}</p>"
+            f'<p class="padguide-claim-evidence"><span class="padguide-claim-id">'
+            f"{html.escape(self.claim.id)}</span> <code>{html.escape(evidence)}</code></p></div>"
+        )
+
+    def __repr__(self) -> str:
+        return f"[{self.outcome}] {self.claim.id}: {self.claim.statement}\n  evidence: {self.shown}"
+
+
+_LEDGER: dict[str, Claim] = {}
+
+
+def claim(id: str, *, framework: str, statement: str):  # noqa: A002 -- the ledger's word
+    """Register a check as the evidence for ``statement``."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    if not id.startswith(f"{framework}."):
+        raise ValueError(f"claim id {id!r} must start with {framework!r} + '.'")
+
+    def register(check: Callable[[], Evidence]) -> Callable[[], Evidence]:
+        if id in _LEDGER:
+            raise ValueError(f"claim {id!r} is registered twice")
+        _LEDGER[id] = Claim(id, framework, statement, check)
+        return check
+
+    return register
+
+
+def registered() -> dict[str, Claim]:
+    return _LEDGER
+
+
+@functools.cache
+def run(claim_: Claim) -> Result:
+    """Run one claim's check and classify the outcome."""
+    try:
+        evidence = claim_.check()
+    except NotApplicable as why:
+        return Result(claim_, Outcome.NOT_APPLICABLE, detail=str(why))
+    except Exception as err:  # a broken check is an outcome of its own
+        detail = "".join(traceback.format_exception_only(err)).strip()
+        return Result(claim_, Outcome.ERROR, detail=detail)
+    if not isinstance(evidence, Evidence):
+        return Result(claim_, Outcome.ERROR, detail=f"check returned {type(evidence).__name__}")
+    outcome = Outcome.HOLDS if evidence.holds else Outcome.FAILS
+    return Result(claim_, outcome, evidence.shown)
+
+
+DISTRIBUTIONS = {
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow-cpu", "tensorflow"),
+    "keras": ("keras",),
+    "tf-keras": ("tf-keras",),
+    "numpy": ("numpy",),
+}
+
+
+def versions() -> dict[str, str]:
+    """Python and the installed framework versions, read without importing them."""
+    found = {"python": platform.python_version()}
+    for name, candidates in DISTRIBUTIONS.items():
+        for dist in candidates:
+            try:
+                found[name] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return found

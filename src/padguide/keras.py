@@ -1,0 +1,377 @@
+"""Keras (TensorFlow backend): recipes and the experiments the book runs on ``mask_zero``.
+
+Recipes (:class:`MaskedDense`, :func:`densify`) are written for Keras 3 and
+import only Keras, TensorFlow and numpy. Experiments reach Keras through
+:func:`padguide.keras_backend.get_keras`, so that they also run on Keras 2, and
+return numpy data (see :mod:`padguide.results`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from padguide.keras_backend import get_keras, is_keras3
+from padguide.results import EmbeddingRun, SparseGradient
+
+__all__ = [
+    "CONSUMERS",
+    "LAYERS",
+    "DensifyResult",
+    "LayerMasking",
+    "MaskedDense",
+    "densify",
+    "densify_methods",
+    "embedding_run",
+    "keras_adam_is_lazy",
+    "layer_masking",
+    "masked_loss_run",
+    "out_of_range_run",
+    "seed_experiment",
+    "twelfth_night_experiment",
+]
+
+
+class MaskedDense(keras.layers.Dense):
+    """A ``Dense`` layer that consumes the mask: outputs at masked steps are zero.
+
+    Keras' own ``Dense`` passes a mask along without applying it, so the pad
+    row's output (and gradient) flows on. This one multiplies its output by
+    the mask, which cuts the gradient to the pad row, and passes the mask on.
+
+    >>> emb = keras.layers.Embedding(5, 2, mask_zero=True)
+    >>> out = MaskedDense(1)(emb(np.array([[3, 0]])))
+    >>> float(keras.ops.convert_to_numpy(out)[0, 1, 0])
+    0.0
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        outputs = super().call(inputs)
+        if mask is None:
+            return outputs
+        return outputs * keras.ops.expand_dims(keras.ops.cast(mask, outputs.dtype), -1)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+
+def densify(gradient) -> tf.Tensor:
+    """A dense tensor from a gradient that may be a ``tf.IndexedSlices``.
+
+    Duplicate indices are summed, as a gradient requires (one slice per lookup).
+
+    >>> g = tf.IndexedSlices(tf.ones((3, 2)), tf.constant([1, 1, 0]), tf.constant([3, 2]))
+    >>> densify(g).numpy().tolist()
+    [[1.0, 1.0], [2.0, 2.0], [0.0, 0.0]]
+    """
+    if isinstance(gradient, tf.IndexedSlices):
+        return tf.convert_to_tensor(gradient)
+    if isinstance(gradient, tf.Tensor | tf.Variable | np.ndarray):
+        return tf.convert_to_tensor(gradient)
+    raise TypeError(
+        f"gradient must be a tf.IndexedSlices or a tensor, got {type(gradient).__name__}"
+    )
+
+
+# --- experiments ---------------------------------------------------------------------------
+
+CONSUMERS = ("masked", "dense")
+"""The layer after the embedding: ``MaskedDense`` (consumes the mask) or ``Dense`` (does not)."""
+
+
+def _masked_dense_type(K):
+    """``MaskedDense`` for the selected Keras (the recipe on Keras 3, its twin on Keras 2)."""
+    if is_keras3(K):
+        return MaskedDense
+
+    class Keras2MaskedDense(K.layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            outputs = super().call(inputs)
+            if mask is None:
+                return outputs
+            return outputs * tf.cast(mask, outputs.dtype)[..., None]
+
+        def compute_mask(self, inputs, mask=None):
+            return mask
+
+    return Keras2MaskedDense
+
+
+def _version(K) -> str:
+    return f"Keras {K.__version__} (TensorFlow {tf.__version__})"
+
+
+def embedding_run(
+    ids: np.ndarray,
+    tokens: list[str],
+    dim: int = 1,
+    *,
+    consumer: str = "masked",
+    seed: int = 0,
+    weight: np.ndarray | None = None,
+    dense_kernel: np.ndarray | None = None,
+    dense_bias: np.ndarray | None = None,
+    position_weights: np.ndarray | None = None,
+) -> EmbeddingRun:
+    """``Embedding(mask_zero=True)`` → ``MaskedDense(1)`` or ``Dense(1)`` → weight per position → sum.
+
+    Any of ``weight``, ``dense_kernel``, ``dense_bias`` and ``position_weights``
+    that is given replaces Keras' seeded initial value, so that PyTorch and
+    Keras can start from the same numbers.
+    """
+    if consumer not in CONSUMERS:
+        raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    ids = np.asarray(ids)
+    emb = K.layers.Embedding(len(tokens), dim, mask_zero=True)
+    dense = (_masked_dense_type(K) if consumer == "masked" else K.layers.Dense)(1)
+    emb.build((None, None))
+    dense.build((None, None, dim))
+    if weight is not None:
+        emb.embeddings.assign(np.asarray(weight, np.float32))
+    if dense_kernel is not None:
+        dense.kernel.assign(np.asarray(dense_kernel, np.float32).reshape(dim, 1))
+    if dense_bias is not None:
+        dense.bias.assign(np.asarray(dense_bias, np.float32).reshape(1))
+    if position_weights is None:
+        position_weights = np.random.default_rng(seed).standard_normal(ids.shape)
+    position_weights = np.asarray(position_weights, np.float32)
+
+    weight_before = np.array(emb.embeddings.numpy())
+    inputs = tf.constant(ids)
+    with tf.GradientTape() as tape:
+        embedded = emb(inputs)
+        mask = emb.compute_mask(inputs)
+        outputs = tf.squeeze(dense(embedded), -1)  # Keras passes the mask along itself
+        loss = tf.reduce_sum(outputs * position_weights)
+    (grad,) = tape.gradient(loss, [emb.embeddings])
+    sparse = None
+    if isinstance(grad, tf.IndexedSlices):
+        sparse = SparseGradient(
+            indices=grad.indices.numpy(),
+            values=grad.values.numpy(),
+            dense_shape=tuple(int(n) for n in grad.dense_shape.numpy()),
+            kind="tf.IndexedSlices",
+        )
+    return EmbeddingRun(
+        framework=_version(K),
+        ids=ids,
+        tokens=list(tokens),
+        weight=weight_before,
+        outputs=outputs.numpy(),
+        position_weights=position_weights,
+        loss=float(loss.numpy()),
+        gradient=tf.convert_to_tensor(grad).numpy(),
+        mask=mask.numpy(),
+        sparse=sparse,
+        notes={"consumer": type(dense).__name__, "gradient_type": type(grad).__name__},
+    )
+
+
+def seed_experiment(consumer: str = "masked", seed: int = 0) -> EmbeddingRun:
+    """The classic demonstration's ids through Keras, with Keras' own initial weights."""
+    from padguide.torch import CLASSIC_IDS  # noqa: PLC0415 -- only the constant
+
+    tokens = ["<pad>", *(f"id{i}" for i in range(1, 7))]
+    return embedding_run(CLASSIC_IDS, tokens, dim=1, consumer=consumer, seed=seed)
+
+
+def twelfth_night_experiment(consumer: str = "masked", seed: int = 0, dim: int = 4) -> EmbeddingRun:
+    """The running example from Act 2, Scene 4, through Keras."""
+    from padguide.example import running_example
+
+    example = running_example()
+    return embedding_run(example.ids, example.vocab.tokens, dim=dim, consumer=consumer, seed=seed)
+
+
+@dataclass(frozen=True)
+class DensifyResult:
+    method: str
+    dense: np.ndarray
+    correct: bool
+    """Equal to the sum of the slices per row (the true gradient)."""
+
+
+def densify_methods(gradient: SparseGradient) -> list[DensifyResult]:
+    """Four ways to make a dense tensor of an ``IndexedSlices``; the last one is wrong."""
+    slices = tf.IndexedSlices(
+        tf.constant(gradient.values),
+        tf.constant(gradient.indices, tf.int64),
+        tf.constant(gradient.dense_shape, tf.int64),
+    )
+    rows = gradient.dense_shape[0]
+    index_column = tf.expand_dims(slices.indices, -1)
+    zeros = tf.zeros(gradient.dense_shape, slices.values.dtype)
+    methods = {
+        "tf.convert_to_tensor": lambda: tf.convert_to_tensor(slices),
+        "tf.math.unsorted_segment_sum": lambda: tf.math.unsorted_segment_sum(
+            slices.values, slices.indices, rows
+        ),
+        "tf.scatter_nd": lambda: tf.scatter_nd(index_column, slices.values, slices.dense_shape),
+        "tf.tensor_scatter_nd_update": lambda: tf.tensor_scatter_nd_update(
+            zeros, index_column, slices.values
+        ),
+    }
+    truth = gradient.to_dense()
+    results = []
+    for name, method in methods.items():
+        dense = method().numpy()
+        results.append(DensifyResult(name, dense, bool(np.allclose(dense, truth, atol=1e-6))))
+    return results
+
+
+# --- which layers consume the mask -------------------------------------------------------
+
+LAYERS = ("LSTM", "GRU", "GlobalAveragePooling1D", "MultiHeadAttention", "Dense", "GlobalMaxPooling1D")
+"""The layers the book checks, in the order it shows them."""
+
+
+@dataclass(frozen=True)
+class LayerMasking:
+    layer: str
+    max_difference: float
+    """Largest difference between the padded and the unpadded run, over real positions."""
+    output_has_mask: bool
+    warning: str
+    """What Keras warned, if anything, when the layer met a mask."""
+    pad_output: float
+    """Largest magnitude of the layer's output at padded positions (sequence outputs only)."""
+
+    @property
+    def padded_equals_unpadded(self) -> bool:
+        return self.max_difference < 1e-5
+
+
+def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
+    """Run ``layer`` on a padded batch and on the unpadded sequence, and compare."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(8, 4, mask_zero=True)
+    emb.build((None, None))
+    # A large pad row makes any leak of padding into the result plain to see.
+    weights = emb.embeddings.numpy()
+    weights[0] = 5.0
+    emb.embeddings.assign(weights)
+    make = {
+        "LSTM": lambda: K.layers.LSTM(3),
+        "GRU": lambda: K.layers.GRU(3),
+        "GlobalAveragePooling1D": K.layers.GlobalAveragePooling1D,
+        "GlobalMaxPooling1D": K.layers.GlobalMaxPooling1D,
+        "Dense": lambda: K.layers.Dense(3),
+        "MultiHeadAttention": lambda: K.layers.MultiHeadAttention(num_heads=2, key_dim=2),
+    }
+    lay = make[layer]()
+
+    def apply(x):
+        return lay(x, x) if layer == "MultiHeadAttention" else lay(x)
+
+    real = np.array([[3, 1, 4, 6]])
+    padded = np.array([[3, 1, 4, 6, 0, 0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        unpadded_out = apply(emb(real))
+        padded_out = apply(emb(padded))
+    padded_np, unpadded_np = np.asarray(padded_out), np.asarray(unpadded_out)
+    sequence_output = padded_np.ndim == 3
+    if sequence_output:
+        diff = np.abs(padded_np[:, : real.shape[1]] - unpadded_np).max()
+        pad_output = float(np.abs(padded_np[:, real.shape[1] :]).max())
+    else:
+        diff = np.abs(padded_np - unpadded_np).max()
+        pad_output = float("nan")
+    out_mask = getattr(padded_out, "_keras_mask", None)
+    message = next((str(w.message).strip() for w in caught if "mask" in str(w.message)), "")
+    return LayerMasking(layer, float(diff), out_mask is not None, message, pad_output)
+
+
+@dataclass(frozen=True)
+class MaskedLoss:
+    with_mask: float
+    mean_over_real: float
+    mean_over_all: float
+    ignore_class: float
+
+
+def masked_loss_run(seed: int = 0) -> MaskedLoss:
+    """A loss on predictions that carry a mask averages over the real positions only."""
+    K = get_keras()
+    rng = np.random.default_rng(seed)
+    targets = np.array([[2, 1, 3, 0, 0], [1, 1, 0, 0, 0]])
+    logits = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    mask = targets != 0
+    per_token = K.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)(
+        targets, logits
+    ).numpy()
+    masked_logits = tf.constant(logits)
+    try:
+        masked_logits._keras_mask = tf.constant(mask)  # what a masking layer attaches
+    except AttributeError:  # pragma: no cover - tensors that refuse attributes
+        pass
+    loss = K.losses.SparseCategoricalCrossentropy(from_logits=True)
+    ignoring = K.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    return MaskedLoss(
+        with_mask=float(loss(targets, masked_logits).numpy()),
+        mean_over_real=float(per_token[mask].mean()),
+        mean_over_all=float(per_token.mean()),
+        ignore_class=float(ignoring(targets, logits).numpy()),
+    )
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    minus_one_is_last_row: bool
+    input_dim_error: str
+
+
+def out_of_range_run(seed: int = 0) -> OutOfRange:
+    """Ids outside ``[0, input_dim)`` on the TensorFlow backend (CPU)."""
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(5, 2)
+    emb.build((None,))
+    last = np.asarray(emb(np.array([-1])))[0]
+    try:
+        emb(np.array([5]))
+        error = ""
+    except tf.errors.InvalidArgumentError as err:
+        error = type(err).__name__
+    return OutOfRange(bool(np.allclose(last, emb.embeddings.numpy()[-1])), error)
+
+
+def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
+    """Does Keras' Adam leave a row alone in a step whose batch does not contain it?
+
+    Step 1 looks up id 3; step 2 does not. Returns how far row 3 moved in step 2
+    under Adam and under SGD.
+    """
+    K = get_keras()
+    moved = {}
+    for name, make in (("Adam", lambda: K.optimizers.Adam(0.1)), ("SGD", lambda: K.optimizers.SGD(0.1))):
+        K.utils.set_random_seed(seed)
+        emb = K.layers.Embedding(5, 2)
+        emb.build((None,))
+        opt = make()
+        row3 = []
+        for batch in (np.array([1, 3]), np.array([1, 2])):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(emb(batch) ** 2)
+            grads = tape.gradient(loss, emb.trainable_variables)
+            row3.append(emb.embeddings.numpy()[3].copy())
+            opt.apply_gradients(zip(grads, emb.trainable_variables, strict=True))
+        moved[name] = float(np.abs(emb.embeddings.numpy()[3] - row3[1]).max())
+    return moved

@@ -1,0 +1,341 @@
+"""PyTorch: the experiments the book runs on ``nn.Embedding(padding_idx=...)``.
+
+Every function is seeded and returns numpy data (see :mod:`padguide.results`),
+never tensors, so pages, claims and tests read the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from padguide.results import EmbeddingRun, SparseGradient
+
+__all__ = [
+    "CLASSIC_IDS",
+    "OptimizerDrift",
+    "bag_vs_mean",
+    "custom_pad_vector",
+    "embedding_run",
+    "from_pretrained_run",
+    "functional_run",
+    "max_norm_run",
+    "optimizer_drift",
+    "scale_grad_by_freq_run",
+    "seed_experiment",
+    "sparse_run",
+    "tied_weights_run",
+    "twelfth_night_experiment",
+]
+
+CLASSIC_IDS = np.array([[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]])
+"""The ids of the classic demonstration: two rows, 0 is padding."""
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+def embedding_run(
+    ids: np.ndarray,
+    tokens: list[str],
+    dim: int = 1,
+    *,
+    seed: int = 0,
+    weight: np.ndarray | None = None,
+    padding_idx: int | None = 0,
+) -> EmbeddingRun:
+    """``nn.Embedding(padding_idx)`` → ``nn.Linear(dim, 1)`` → random weight per position → sum.
+
+    ``weight`` replaces the embedding's initial weights (as given, pad row
+    included) so that another framework can start from the same numbers.
+    The linear layer's weights and the position weights come from ``seed``.
+    """
+    ids = np.asarray(ids)
+    gen = torch.Generator().manual_seed(seed)
+    emb = nn.Embedding(len(tokens), dim, padding_idx=padding_idx)
+    with torch.no_grad():
+        if weight is None:
+            emb.weight.normal_(generator=gen)
+            if padding_idx is not None:
+                emb.weight[padding_idx] = 0  # what reset_parameters() does
+        else:
+            emb.weight.copy_(torch.as_tensor(weight, dtype=torch.float32))
+    linear = nn.Linear(dim, 1)
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(1, dim, generator=gen))
+        linear.bias.copy_(torch.randn(1, generator=gen))
+    position_weights = torch.randn(ids.shape, generator=gen)
+
+    weight_before = _np(emb.weight)
+    outputs = linear(emb(torch.as_tensor(ids))).squeeze(-1)
+    loss = (outputs * position_weights).sum()
+    loss.backward()
+    return EmbeddingRun(
+        framework=f"PyTorch {torch.__version__}",
+        ids=ids,
+        tokens=list(tokens),
+        weight=weight_before,
+        outputs=_np(outputs),
+        position_weights=_np(position_weights),
+        loss=float(loss.detach()),
+        gradient=_np(emb.weight.grad),
+        notes={"linear_weight": _np(linear.weight), "linear_bias": _np(linear.bias)},
+        pad_id=0 if padding_idx is None else emb.padding_idx,
+    )
+
+
+def seed_experiment(seed: int = 0) -> EmbeddingRun:
+    """The classic demonstration: ids ``[[1,1,2,6,0],[1,5,5,0,0]]``, a 1-d embedding."""
+    tokens = ["<pad>", *(f"id{i}" for i in range(1, 7))]
+    return embedding_run(CLASSIC_IDS, tokens, dim=1, seed=seed)
+
+
+def twelfth_night_experiment(seed: int = 0, dim: int = 4) -> EmbeddingRun:
+    """The same model on the running example from Act 2, Scene 4."""
+    from padguide.example import running_example
+
+    example = running_example()
+    return embedding_run(example.ids, example.vocab.tokens, dim=dim, seed=seed)
+
+
+@dataclass(frozen=True)
+class PadVectorRun:
+    pad_row_before: np.ndarray
+    output_at_pad: np.ndarray
+    pad_row_after: np.ndarray
+    pad_gradient: np.ndarray
+    steps: int
+
+
+def custom_pad_vector(
+    value: float = 0.5, steps: int = 5, lr: float = 0.1, seed: int = 0
+) -> PadVectorRun:
+    """Write a non-zero pad vector, train with plain SGD, and watch it stay put."""
+    torch.manual_seed(seed)
+    emb = nn.Embedding(7, 3, padding_idx=0)
+    with torch.no_grad():
+        emb.weight[0] = value
+    before = _np(emb.weight[0])
+    opt = torch.optim.SGD(emb.parameters(), lr=lr)
+    ids = torch.as_tensor(CLASSIC_IDS)
+    out = emb(ids)
+    output_at_pad = _np(out[ids == 0][0])
+    for _ in range(steps):
+        opt.zero_grad()
+        (emb(ids) ** 2).sum().backward()
+        opt.step()
+    return PadVectorRun(before, output_at_pad, _np(emb.weight[0]), _np(emb.weight.grad[0]), steps)
+
+
+@dataclass(frozen=True)
+class PretrainedRun:
+    pretrained_pad_row: np.ndarray
+    pad_row: np.ndarray
+    output_at_pad: np.ndarray
+    pad_gradient: np.ndarray
+    other_gradient_norm: float
+
+
+def from_pretrained_run(seed: int = 0) -> PretrainedRun:
+    """``nn.Embedding.from_pretrained(w, padding_idx=0, freeze=False)`` with a non-zero ``w[0]``."""
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.randn(7, 3, generator=gen)
+    emb = nn.Embedding.from_pretrained(w.clone(), padding_idx=0, freeze=False)
+    ids = torch.as_tensor(CLASSIC_IDS)
+    out = emb(ids)
+    out.sum().backward()
+    return PretrainedRun(
+        _np(w[0]), _np(emb.weight[0]), _np(out[ids == 0][0]), _np(emb.weight.grad[0]),
+        float(emb.weight.grad[1:].norm()),
+    )
+
+
+def functional_run(seed: int = 0) -> PretrainedRun:
+    """``F.embedding(ids, w, padding_idx=0)``: no row is zeroed; the pad row gets no gradient."""
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.randn(7, 3, generator=gen).requires_grad_()
+    ids = torch.as_tensor(CLASSIC_IDS)
+    out = F.embedding(ids, w, padding_idx=0)
+    out.sum().backward()
+    return PretrainedRun(
+        _np(w[0]), _np(w[0]), _np(out[ids == 0][0]), _np(w.grad[0]), float(w.grad[1:].norm())
+    )
+
+
+@dataclass(frozen=True)
+class MaxNormRun:
+    norms_before: np.ndarray
+    norms_after: np.ndarray
+    looked_up: list[int]
+    same_storage: bool
+    version_bumped: bool
+
+
+def max_norm_run(max_norm: float = 1.0, seed: int = 0) -> MaxNormRun:
+    """A lookup with ``max_norm`` rescales, in place, only the rows it looked up."""
+    torch.manual_seed(seed)
+    emb = nn.Embedding(6, 3, padding_idx=0, max_norm=max_norm)
+    with torch.no_grad():
+        emb.weight.mul_(3.0)  # every row well over the limit
+    before = _np(emb.weight.norm(dim=1))
+    ptr, version = emb.weight.data_ptr(), emb.weight._version
+    looked_up = [1, 2, 0]
+    emb(torch.tensor(looked_up))
+    return MaxNormRun(
+        before,
+        _np(emb.weight.norm(dim=1)),
+        looked_up,
+        emb.weight.data_ptr() == ptr,
+        emb.weight._version > version,
+    )
+
+
+def scale_grad_by_freq_run(ids: tuple[int, ...] = (1, 1, 2)) -> dict[str, np.ndarray]:
+    """The gradient of ``emb(ids).sum()`` with and without ``scale_grad_by_freq``."""
+    grads = {}
+    for scaled in (False, True):
+        emb = nn.Embedding(4, 1, padding_idx=0, scale_grad_by_freq=scaled)
+        emb(torch.tensor(ids)).sum().backward()
+        grads["scaled" if scaled else "plain"] = _np(emb.weight.grad[:, 0])
+    return grads
+
+
+@dataclass(frozen=True)
+class SparseRun:
+    layout: str
+    coalesced: bool
+    indices: np.ndarray
+    dense_from_sparse: np.ndarray
+    dense: np.ndarray
+    scale_grad_error: str
+    adam_error: str
+
+    def as_sparse_gradient(self, values: np.ndarray) -> SparseGradient:
+        return SparseGradient(self.indices, values, self.dense.shape, "torch.sparse_coo")
+
+
+def _error_of(fn) -> str:
+    try:
+        fn()
+    except (RuntimeError, ValueError) as err:
+        return f"{type(err).__name__}: {str(err).splitlines()[0]}"
+    return ""
+
+
+def sparse_run(seed: int = 0) -> SparseRun:
+    """``sparse=True`` on the classic ids: the gradient as PyTorch hands it back."""
+    torch.manual_seed(seed)
+    ids = torch.as_tensor(CLASSIC_IDS)
+    sparse = nn.Embedding(7, 2, padding_idx=0, sparse=True)
+    dense = nn.Embedding(7, 2, padding_idx=0)
+    dense.load_state_dict(sparse.state_dict())
+    sparse(ids).sum().backward()
+    dense(ids).sum().backward()
+    grad = sparse.weight.grad
+
+    def scale_and_sparse():
+        emb = nn.Embedding(7, 2, padding_idx=0, sparse=True, scale_grad_by_freq=True)
+        emb(ids).sum().backward()
+
+    def adam_on_sparse():
+        torch.optim.Adam(sparse.parameters()).step()
+
+    return SparseRun(
+        layout=str(grad.layout).removeprefix("torch."),
+        coalesced=grad.is_coalesced(),
+        indices=_np(grad._indices()[0]),
+        dense_from_sparse=_np(grad.coalesce().to_dense()),
+        dense=_np(dense.weight.grad),
+        scale_grad_error=_error_of(scale_and_sparse),
+        adam_error=_error_of(adam_on_sparse),
+    )
+
+
+@dataclass(frozen=True)
+class OptimizerDrift:
+    """How far the pad row moves in a few steps of one optimizer."""
+
+    optimizer: str
+    zero_pad_row_moved: float
+    """Largest change of a pad row that started at zero."""
+    nonzero_pad_row_moved: float
+    """Largest change of a pad row that started non-zero (e.g. pretrained)."""
+    absent_row_moved: float
+    """Largest change of a row absent from every batch."""
+
+
+OPTIMIZERS = {
+    "SGD": lambda p: torch.optim.SGD(p, lr=0.1),
+    "SGD(weight_decay=0.1)": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.1),
+    "Adam": lambda p: torch.optim.Adam(p, lr=0.1),
+    "Adam(weight_decay=0.1)": lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=0.1),
+    "AdamW(weight_decay=0.01)": lambda p: torch.optim.AdamW(p, lr=0.1, weight_decay=0.01),
+}
+"""The optimizers the book compares, by the name it shows."""
+
+
+def optimizer_drift(name: str, steps: int = 5, seed: int = 0) -> OptimizerDrift:
+    """Train on the classic ids (id 3 and 4 never occur) and measure the pad row's drift."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"name must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    moved = []
+    for pad_value in (0.0, 0.5):
+        torch.manual_seed(seed)
+        emb = nn.Embedding(7, 3, padding_idx=0)
+        with torch.no_grad():
+            emb.weight[0] = pad_value
+        start = emb.weight.detach().clone()
+        opt = OPTIMIZERS[name](emb.parameters())
+        for _ in range(steps):
+            opt.zero_grad()
+            (emb(torch.as_tensor(CLASSIC_IDS)) ** 2).sum().backward()
+            opt.step()
+        moved.append((emb.weight.detach() - start).abs().amax(dim=1))
+    return OptimizerDrift(name, float(moved[0][0]), float(moved[1][0]), float(moved[0][3]))
+
+
+def tied_weights_run(seed: int = 0) -> np.ndarray:
+    """A language-model head tied to the embedding: the pad row's gradient, after one backward."""
+    torch.manual_seed(seed)
+    emb = nn.Embedding(7, 3, padding_idx=0)
+    head = nn.Linear(3, 7, bias=False)
+    head.weight = emb.weight  # weight tying, as in many language models
+    ids = torch.as_tensor(CLASSIC_IDS)
+    logits = head(emb(ids))
+    F.cross_entropy(logits.flatten(0, 1), ids.flatten(), ignore_index=0).backward()
+    return _np(emb.weight.grad[0])
+
+
+@dataclass(frozen=True)
+class BagRun:
+    bag_mean: np.ndarray
+    mean_of_real_rows: np.ndarray
+    embedding_then_mean: np.ndarray
+    all_pad_bag: np.ndarray
+    weighted_sum: np.ndarray
+    sum_of_real_rows: np.ndarray
+
+
+def bag_vs_mean(seed: int = 0) -> BagRun:
+    """``EmbeddingBag(padding_idx=0)`` skips the pad positions; ``Embedding`` then ``mean`` does not."""
+    torch.manual_seed(seed)
+    bag = nn.EmbeddingBag(7, 3, mode="mean", padding_idx=0)
+    emb = nn.Embedding(7, 3, padding_idx=0)
+    emb.load_state_dict(bag.state_dict())
+    ids = torch.tensor([[1, 2, 0, 0], [0, 0, 0, 0]])
+    summed = nn.EmbeddingBag(7, 3, mode="sum", padding_idx=0)
+    summed.load_state_dict(bag.state_dict())
+    weights = torch.tensor([[1.0, 1.0, 100.0, 100.0]])
+    return BagRun(
+        bag_mean=_np(bag(ids)[0]),
+        mean_of_real_rows=_np(bag.weight[1:3].mean(0)),
+        embedding_then_mean=_np(emb(ids).mean(1)[0]),
+        all_pad_bag=_np(bag(ids)[1]),
+        weighted_sum=_np(summed(ids[:1], per_sample_weights=weights)[0]),
+        sum_of_real_rows=_np(bag.weight[1] + bag.weight[2]),
+    )
