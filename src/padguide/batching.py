@@ -16,7 +16,11 @@ def _as_id_row(seq: object, index: int) -> np.ndarray:
         raise ValueError(f"sequences[{index}] must be one-dimensional, got shape {row.shape}")
     if row.size and not np.issubdtype(row.dtype, np.integer):
         raise TypeError(f"sequences[{index}] must hold integer ids, got dtype {row.dtype}")
-    return row.astype(np.int64)
+    row = row.astype(np.int64)
+    if row.size and row.min() < 0:
+        j = int(np.argmin(row))
+        raise ValueError(f"sequences[{index}][{j}]={row[j]} is negative; ids start at 0")
+    return row
 
 
 def pad(
@@ -54,6 +58,8 @@ def pad(
         raise ValueError(f"side must be 'right' or 'left', got {side!r}")
     if isinstance(pad_id, bool) or not isinstance(pad_id, int | np.integer):
         raise TypeError(f"pad_id must be an int, got {type(pad_id).__name__}")
+    if pad_id < 0:
+        raise ValueError(f"pad_id must be >= 0, got {pad_id}")
     rows = [_as_id_row(seq, i) for i, seq in enumerate(sequences)]
     longest = max((len(r) for r in rows), default=0)
     if length is None:

@@ -44,7 +44,6 @@ class SideBySide:
         columns = {name: run.gradient[:, 0] for name, run in self.runs.items()}
         table = pd.DataFrame(columns, index=self.torch.labels).round(DECIMALS) + 0.0
         table["count"] = self.torch.counts
-        table.index.name = "row"
         return table
 
 
@@ -72,3 +71,62 @@ def side_by_side(experiment: str = "classic", seed: int = 0) -> SideBySide:
         raise ValueError(f"experiment must be one of {sorted(runs)}, got {experiment!r}")
     torch_run = runs[experiment](seed=seed)
     return SideBySide(torch_run, _same_start(torch_run, "masked"), _same_start(torch_run, "dense"))
+
+
+def summary_table(seed: int = 0):
+    """The one-screen answer: what each setup does to the pad row, computed now.
+
+    Columns are PyTorch ``padding_idx=0``, Keras ``mask_zero=True`` followed by a
+    plain ``Dense``, and the same followed by a layer that consumes the mask.
+    """
+    import pandas as pd
+
+    torch_run = pt.seed_experiment(seed)
+    keras_runs = {c: pk.seed_experiment(c, seed) for c in pk.CONSUMERS}
+    sgd_torch = pt.optimizer_drift("SGD", seed=seed).zero_pad_row_moved
+    adamw_torch = pt.optimizer_drift("AdamW(weight_decay=0.01)", seed=seed).zero_pad_row_moved
+
+    def output(run: EmbeddingRun) -> str:
+        row = run.weight[run.pad_id]
+        if not np.abs(row).any():
+            return "row 0, all zeros"
+        return f"row 0 as it is (max |w| = {np.abs(row).max():.4f})"
+
+    def gradient(run: EmbeddingRun) -> str:
+        g = np.abs(run.pad_row_gradient).max()
+        n = int(run.counts[run.pad_id])
+        return "zero" if g == 0 else f"non-zero ({n} pad positions, max |g| = {g:.4f})"
+
+    def moved(distance: float) -> str:
+        return "stays" if distance == 0 else f"moves by {distance:.4f}"
+
+    columns = {
+        "PyTorch Embedding(padding_idx=0)": [
+            output(torch_run),
+            gradient(torch_run),
+            moved(sgd_torch),
+            moved(adamw_torch),
+            f"{torch_run.notes['gradient_type']} ({pt.sparse_run(seed).layout} with sparse=True)",
+        ],
+    }
+    for consumer, title in (("dense", "Keras mask_zero=True → Dense"),
+                            ("masked", "Keras mask_zero=True → mask consumer")):
+        run = keras_runs[consumer]
+        columns[title] = [
+            output(run),
+            gradient(run),
+            moved(pk.pad_row_drift(consumer, "SGD", seed=seed)),
+            moved(pk.pad_row_drift(consumer, "AdamW", seed=seed)),
+            f"tf.{run.notes['gradient_type']}",
+        ]
+    index = [
+        "output at pad positions",
+        "pad row's gradient",
+        "pad row, 5 SGD steps",
+        "pad row, 5 AdamW steps (weight decay 0.01)",
+        "gradient object",
+    ]
+    # A Styler renders every cell in full (a DataFrame's HTML truncates long text).
+    return pd.DataFrame(columns, index=index).style.set_table_attributes(
+        'class="dataframe padguide-text"'
+    )

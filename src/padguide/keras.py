@@ -41,7 +41,8 @@ class MaskedDense(keras.layers.Dense):
 
     Keras' own ``Dense`` passes a mask along without applying it, so the pad
     row's output (and gradient) flows on. This one multiplies its output by
-    the mask, which cuts the gradient to the pad row, and passes the mask on.
+    the mask (zeros at masked steps), which cuts the gradient to the pad row,
+    and passes the mask on.
 
     >>> emb = keras.layers.Embedding(5, 2, mask_zero=True)
     >>> out = MaskedDense(1)(emb(np.array([[3, 0]])))
@@ -57,7 +58,8 @@ class MaskedDense(keras.layers.Dense):
         outputs = super().call(inputs)
         if mask is None:
             return outputs
-        return outputs * keras.ops.expand_dims(keras.ops.cast(mask, outputs.dtype), -1)
+        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+        return keras.ops.where(keep, outputs, keras.ops.zeros_like(outputs))
 
     def compute_mask(self, inputs, mask=None):
         return mask
@@ -101,7 +103,8 @@ def _masked_dense_type(K):
             outputs = super().call(inputs)
             if mask is None:
                 return outputs
-            return outputs * tf.cast(mask, outputs.dtype)[..., None]
+            keep = tf.cast(mask, tf.bool)[..., None]
+            return tf.where(keep, outputs, tf.zeros_like(outputs))
 
         def compute_mask(self, inputs, mask=None):
             return mask
@@ -375,3 +378,32 @@ def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
             opt.apply_gradients(zip(grads, emb.trainable_variables, strict=True))
         moved[name] = float(np.abs(emb.embeddings.numpy()[3] - row3[1]).max())
     return moved
+
+
+def pad_row_drift(consumer: str, optimizer: str = "SGD", steps: int = 5, seed: int = 0) -> float:
+    """How far row 0 moves in ``steps`` training steps on the classic ids.
+
+    ``optimizer`` is ``"SGD"`` or ``"AdamW"`` (weight decay 0.01).
+    """
+    if consumer not in CONSUMERS:
+        raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
+    K = get_keras()
+    makers = {"SGD": lambda: K.optimizers.SGD(0.1), "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.01)}
+    if optimizer not in makers:
+        raise ValueError(f"optimizer must be one of {sorted(makers)}, got {optimizer!r}")
+    from padguide.torch import CLASSIC_IDS  # noqa: PLC0415 -- only the constant
+
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(7, 3, mask_zero=True)
+    dense = (_masked_dense_type(K) if consumer == "masked" else K.layers.Dense)(1)
+    emb.build((None, None))
+    dense.build((None, None, 3))
+    variables = [*emb.trainable_variables, *dense.trainable_variables]
+    opt = makers[optimizer]()
+    start = emb.embeddings.numpy()[0].copy()
+    inputs = tf.constant(CLASSIC_IDS)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(dense(emb(inputs)) ** 2)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return float(np.abs(emb.embeddings.numpy()[0] - start).max())

@@ -34,7 +34,6 @@ def labelled_table(values: np.ndarray, labels: list[str], prefix: str = "d", **e
     table = pd.DataFrame(np.round(values, DECIMALS) + 0.0, index=labels, columns=columns)
     for name, column in extra.items():
         table[name] = column
-    table.index.name = "row"
     return table
 
 

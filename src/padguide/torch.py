@@ -18,8 +18,10 @@ from padguide.results import EmbeddingRun, SparseGradient
 __all__ = [
     "CLASSIC_IDS",
     "OptimizerDrift",
+    "adam_laziness",
     "bag_vs_mean",
     "custom_pad_vector",
+    "drift_table",
     "embedding_run",
     "from_pretrained_run",
     "functional_run",
@@ -84,7 +86,13 @@ def embedding_run(
         position_weights=_np(position_weights),
         loss=float(loss.detach()),
         gradient=_np(emb.weight.grad),
-        notes={"linear_weight": _np(linear.weight), "linear_bias": _np(linear.bias)},
+        notes={
+            "linear_weight": _np(linear.weight),
+            "linear_bias": _np(linear.bias),
+            "gradient_type": "dense torch.Tensor"
+            if emb.weight.grad.layout == torch.strided
+            else f"torch.Tensor ({emb.weight.grad.layout})",
+        },
         pad_id=0 if padding_idx is None else emb.padding_idx,
     )
 
@@ -299,6 +307,22 @@ def optimizer_drift(name: str, steps: int = 5, seed: int = 0) -> OptimizerDrift:
     return OptimizerDrift(name, float(moved[0][0]), float(moved[1][0]), float(moved[0][3]))
 
 
+def drift_table(steps: int = 5, seed: int = 0):
+    """:func:`optimizer_drift` for every optimizer in :data:`OPTIMIZERS`, as a table."""
+    import pandas as pd
+
+    drifts = [optimizer_drift(name, steps, seed) for name in OPTIMIZERS]
+    table = pd.DataFrame(
+        {
+            "pad row from zero": [d.zero_pad_row_moved for d in drifts],
+            "pad row from non-zero": [d.nonzero_pad_row_moved for d in drifts],
+            "row absent from batch": [d.absent_row_moved for d in drifts],
+        },
+        index=[d.optimizer for d in drifts],
+    )
+    return table.round(4)
+
+
 def tied_weights_run(seed: int = 0) -> np.ndarray:
     """A language-model head tied to the embedding: the pad row's gradient, after one backward."""
     torch.manual_seed(seed)
@@ -339,3 +363,22 @@ def bag_vs_mean(seed: int = 0) -> BagRun:
         weighted_sum=_np(summed(ids[:1], per_sample_weights=weights)[0]),
         sum_of_real_rows=_np(bag.weight[1] + bag.weight[2]),
     )
+
+
+def adam_laziness(seed: int = 0) -> dict[str, float]:
+    """How far row 3 moves in a step whose batch lacks it, after a step whose batch had it.
+
+    ``SparseAdam`` (with ``sparse=True``) against ``Adam`` (dense gradients).
+    """
+    moved = {}
+    for name in ("SparseAdam", "Adam"):
+        torch.manual_seed(seed)
+        emb = nn.Embedding(5, 2, sparse=name == "SparseAdam")
+        opt = getattr(torch.optim, name)(emb.parameters(), lr=0.1)
+        for batch in ([1, 3], [1, 2]):
+            before = emb.weight[3].detach().clone()
+            opt.zero_grad()
+            (emb(torch.tensor(batch)) ** 2).sum().backward()
+            opt.step()
+        moved[name] = float((emb.weight[3].detach() - before).abs().max())
+    return moved

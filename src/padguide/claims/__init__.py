@@ -68,12 +68,23 @@ def check_all(framework: str | None = None) -> list[Result]:
     return [check(c.id) for c in ledger().values() if framework in (None, c.framework)]
 
 
-def show(claim_id: str) -> Result:
-    """A claim's result for a page; raises :class:`ClaimFailed` unless it holds."""
-    result = check(claim_id)
-    if not result.holds:
-        raise ClaimFailed(
-            f"claim {claim_id} {result.outcome} on {versions()}: "
-            f"{result.claim.statement} -- evidence {result.shown} {result.detail}"
-        )
-    return result
+class Shown(list):
+    """Results that a page displays together, one box per claim."""
+
+    def _repr_html_(self) -> str:
+        return "".join(result._repr_html_() for result in self)
+
+    def __repr__(self) -> str:
+        return "\n".join(repr(result) for result in self)
+
+
+def show(*claim_ids: str) -> Shown:
+    """Claims' results for a page; raises :class:`ClaimFailed` unless every one holds."""
+    results = Shown(check(claim_id) for claim_id in claim_ids)
+    for result in results:
+        if not result.holds:
+            raise ClaimFailed(
+                f"claim {result.claim.id} {result.outcome} on {versions()}: "
+                f"{result.claim.statement} -- evidence {result.shown} {result.detail}"
+            )
+    return results

@@ -143,3 +143,12 @@ def _():
 def _():
     moved = _pk().keras_adam_is_lazy()
     return Evidence(moved["Adam"] > 0 and moved["SGD"] == 0, moved)
+
+
+@claim("keras.weight-decay-moves-masked-pad-row", framework="keras",
+       statement="Consuming the mask stops row 0's gradient, not weight decay: AdamW still moves "
+                 "the (random, non-zero) row 0, while SGD leaves it.")
+def _():
+    pk = _pk()
+    adamw, sgd = pk.pad_row_drift("masked", "AdamW"), pk.pad_row_drift("masked", "SGD")
+    return Evidence(adamw > 0 and sgd == 0, {"AdamW": adamw, "SGD": sgd})

@@ -235,3 +235,11 @@ def _():
     except IndexError as err:
         return Evidence(True, {"error": f"IndexError: {err}"})
     return Evidence(False, {"error": None})
+
+
+@claim("torch.sparse-adam-is-lazy", framework="torch",
+       statement="SparseAdam is lazy: a row absent from the batch does not move, while dense Adam "
+                 "moves it through its momentum.")
+def _():
+    moved = _pt().adam_laziness()
+    return Evidence(moved["SparseAdam"] == 0 and moved["Adam"] > 0, moved)

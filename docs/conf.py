@@ -1,0 +1,75 @@
+"""Sphinx configuration for the padguide book."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+# Before any kernel starts: kernels inherit this environment, and TensorFlow
+# must not log to a cell's stderr (which fails the build).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+
+DOCS = Path(__file__).parent
+SRC = DOCS.parent / "src" / "padguide"
+sys.path.insert(0, str(SRC.parent))
+
+import padguide  # noqa: E402
+from padguide.claims import versions  # noqa: E402  (numpy only)
+
+
+def _execution_key() -> str:
+    """A digest of src/padguide and the installed versions.
+
+    jupyter-cache keys a page by its own code only; putting this digest in the
+    cache location makes a change to the package or to a framework re-execute
+    every page, while an unchanged tree re-executes nothing.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(SRC.rglob("*.py")):
+        digest.update(path.relative_to(SRC).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(repr(sorted(versions().items())).encode())
+    return digest.hexdigest()[:16]
+
+
+project = "padguide"
+author = "The padguide authors"
+copyright = f"{date.today().year}, {author}"  # noqa: A001
+version = release = padguide.__version__
+
+extensions = ["myst_nb", "sphinx_design", "sphinx_copybutton"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
+nitpicky = True
+
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
+myst_heading_anchors = 3
+
+nb_execution_mode = os.environ.get("PADGUIDE_EXECUTION", "cache")
+nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache" / _execution_key())
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_output_stderr = "error"
+nb_merge_streams = True
+
+html_theme = "sphinx_book_theme"
+html_title = "padguide"
+html_static_path = ["_static"]
+html_css_files = ["padguide.css"]
+html_last_updated_fmt = None  # a build date would make two builds differ
+html_favicon = "_static/favicon.svg"
+html_logo = "_static/logo.svg"
+html_context = {"default_mode": "auto"}
+html_theme_options = {
+    "show_toc_level": 2,
+    "home_page_in_toc": True,
+    "use_download_button": False,
+    "show_navbar_depth": 1,
+}
+
+copybutton_exclude = ".linenos, .gp, .go"

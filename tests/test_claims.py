@@ -1,0 +1,82 @@
+"""Every claim of the ledger, run without Sphinx; and the ledger's own machinery."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from padguide import claims
+from padguide.claims._ledger import Claim, Evidence, NotApplicable, Outcome, run
+
+LEDGER = claims.ledger()
+
+
+def test_the_book_has_at_least_30_claims():
+    assert len(LEDGER) >= 30
+
+
+@pytest.mark.claims
+@pytest.mark.parametrize("claim_id", sorted(LEDGER))
+def test_claim_holds(claim_id):
+    result = claims.check(claim_id)
+    assert result.outcome is Outcome.HOLDS, f"{result.detail} {result.shown}"
+    json.dumps(result.to_json())  # evidence can be written, diffed and compared
+
+
+def test_ids_name_their_framework():
+    for claim_id, claim_ in LEDGER.items():
+        assert claim_id.startswith(claim_.framework + ".")
+        assert claim_id == claim_id.lower()
+        assert " " not in claim_id
+
+
+def _claim(check):
+    return Claim("padguide.test-only", "padguide", "A statement.", check)
+
+
+def test_outcomes_fails_error_and_not_applicable():
+    assert run(_claim(lambda: Evidence(False, [1]))).outcome is Outcome.FAILS
+
+    def broken():
+        raise RuntimeError("boom")
+
+    result = run(_claim(broken))
+    assert result.outcome is Outcome.ERROR
+    assert "boom" in result.detail
+
+    def missing():
+        raise NotApplicable("no such option in this version")
+
+    assert run(_claim(missing)).outcome is Outcome.NOT_APPLICABLE
+
+
+def test_show_raises_when_a_claim_does_not_hold(monkeypatch):
+    failing = _claim(lambda: Evidence(False, {"x": 1}))
+    monkeypatch.setitem(claims.registered(), failing.id, failing)
+    with pytest.raises(claims.ClaimFailed, match="padguide.test-only fails"):
+        claims.show(failing.id)
+
+
+def test_show_renders_statement_and_evidence():
+    html = claims.show("torch.pad-row-zero-at-init")._repr_html_()
+    assert "A new nn.Embedding(padding_idx=0) has an all-zero row 0." in html
+    assert "✓" in html
+    assert "[0.0, 0.0, 0.0]" in html
+
+
+def test_evidence_must_be_json_like():
+    with pytest.raises(TypeError, match="evidence must be JSON-like"):
+        Evidence(True, {"x": object()})
+    with pytest.raises(TypeError, match="holds must be a bool"):
+        Evidence(1, [])
+
+
+def test_unknown_claim_is_a_key_error():
+    with pytest.raises(KeyError, match="no claim"):
+        claims.check("torch.no-such-claim")
+
+
+def test_versions_are_read_without_importing_frameworks():
+    found = claims.versions()
+    assert {"python", "numpy", "torch", "tensorflow", "keras"} <= set(found)

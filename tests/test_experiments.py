@@ -1,0 +1,120 @@
+"""The experiments the pages render: right numbers, deterministic, framework-free results."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import padguide.keras as pk
+import padguide.torch as pt
+from padguide.compare import side_by_side, summary_table
+from padguide.example import running_example
+from padguide.results import EmbeddingRun
+
+
+def _by_hand(run: EmbeddingRun) -> np.ndarray:
+    """d loss / d row i = sum over positions holding i of position weight × dense kernel."""
+    kernel = np.asarray(run.notes["linear_weight"]).reshape(-1) if "linear_weight" in run.notes else None
+    grad = np.zeros_like(run.gradient)
+    for i in range(1, len(run.tokens)):
+        grad[i] = run.position_weights[run.ids == i].sum() * kernel
+    return grad
+
+
+def test_torch_classic_gradient_matches_the_chain_rule():
+    run = pt.seed_experiment()
+    assert run.ids.tolist() == [[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]]
+    assert (run.weight[0] == 0).all()
+    assert (run.gradient[0] == 0).all()
+    np.testing.assert_allclose(run.gradient, _by_hand(run), rtol=1e-5, atol=1e-6)
+    assert run.counts.tolist() == [3, 3, 1, 0, 0, 2, 1]
+
+
+def test_torch_twelfth_night_run_is_labelled_by_token():
+    run = pt.twelfth_night_experiment()
+    example = running_example()
+    assert run.tokens == example.vocab.tokens
+    assert run.weight.shape == (len(example.vocab), 4)
+    table = run.gradient_table([0, 2])
+    assert table.index[0] == "0 <pad> ← pad"
+    assert (table.iloc[0, :4] == 0).all()
+    assert table["count"].iloc[0] == (example.ids == 0).sum()
+
+
+def test_experiments_are_deterministic():
+    a, b = pt.twelfth_night_experiment(), pt.twelfth_night_experiment()
+    np.testing.assert_array_equal(a.gradient, b.gradient)
+    c, d = pk.seed_experiment("dense"), pk.seed_experiment("dense")
+    np.testing.assert_array_equal(c.gradient, d.gradient)
+    assert not np.array_equal(pt.seed_experiment(seed=1).gradient, a.gradient[:7, :1])
+
+
+@pytest.mark.parametrize("consumer", pk.CONSUMERS)
+def test_keras_runs_return_indexed_slices_as_numpy(consumer):
+    run = pk.seed_experiment(consumer)
+    assert isinstance(run.gradient, np.ndarray)
+    assert run.sparse is not None
+    assert run.sparse.kind == "tf.IndexedSlices"
+    assert run.sparse.indices.tolist() == run.ids.ravel().tolist()
+    np.testing.assert_allclose(run.sparse.to_dense(), run.gradient, atol=1e-6)
+    assert run.mask.tolist() == (run.ids != 0).tolist()
+    pad_grad = np.abs(run.gradient[0]).max()
+    assert (pad_grad == 0) == (consumer == "masked")
+
+
+def test_keras_rejects_unknown_consumer():
+    with pytest.raises(ValueError, match="consumer must be one of"):
+        pk.seed_experiment("maybe")
+
+
+@pytest.mark.parametrize("experiment", ["classic", "twelfth-night"])
+def test_side_by_side_agrees_to_1e6(experiment):
+    sbs = side_by_side(experiment)
+    np.testing.assert_array_equal(sbs.torch.weight, sbs.keras_masked.weight)
+    assert sbs.max_gradient_difference(sbs.keras_masked) <= 1e-6
+    assert sbs.max_gradient_difference(sbs.keras_dense, slice(1, None)) <= 1e-6
+    assert np.abs(sbs.keras_dense.gradient[0]).max() > 0
+
+
+def test_side_by_side_rejects_unknown_experiment():
+    with pytest.raises(ValueError, match="experiment must be one of"):
+        side_by_side("hamlet")
+
+
+def test_densify_methods_flag_the_wrong_one():
+    results = {r.method: r.correct for r in pk.densify_methods(pk.seed_experiment("dense").sparse)}
+    assert results == {
+        "tf.convert_to_tensor": True,
+        "tf.math.unsorted_segment_sum": True,
+        "tf.scatter_nd": True,
+        "tf.tensor_scatter_nd_update": False,
+    }
+
+
+def test_densify_recipe_rejects_other_types():
+    with pytest.raises(TypeError, match="gradient must be a tf.IndexedSlices"):
+        pk.densify([1, 2])
+
+
+@pytest.mark.parametrize("layer", pk.LAYERS)
+def test_layer_masking_reports_consumers(layer):
+    result = pk.layer_masking(layer)
+    consumes = layer in {"LSTM", "GRU", "GlobalAveragePooling1D", "MultiHeadAttention", "Dense"}
+    assert result.padded_equals_unpadded == consumes
+    assert bool(result.warning) == (layer == "GlobalMaxPooling1D")
+
+
+def test_optimizer_drift_rejects_unknown_optimizer():
+    with pytest.raises(ValueError, match="name must be one of"):
+        pt.optimizer_drift("Adagrad")
+
+
+def test_summary_table_is_computed():
+    table = summary_table().data
+    assert table.shape == (5, 3)
+    assert table.loc["pad row's gradient"].iloc[0] == "zero"
+    assert table.loc["pad row's gradient"].iloc[1].startswith("non-zero")
+    assert table.loc["gradient object"].iloc[1] == "tf.IndexedSlices"
+    json.dumps(table.to_dict())
