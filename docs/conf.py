@@ -18,8 +18,8 @@ DOCS = Path(__file__).parent
 SRC = DOCS.parent / "src" / "padguide"
 sys.path.insert(0, str(SRC.parent))
 
-import padguide  # noqa: E402
-from padguide.claims import versions  # noqa: E402  (numpy only)
+import padguide
+from padguide.claims import versions
 
 
 def _execution_key() -> str:
@@ -39,7 +39,7 @@ def _execution_key() -> str:
 
 project = "padguide"
 author = "The padguide authors"
-copyright = f"{date.today().year}, {author}"  # noqa: A001
+copyright = f"{date.today().year}, {author}"
 version = release = padguide.__version__
 
 extensions = ["myst_nb", "sphinx_design", "sphinx_copybutton"]

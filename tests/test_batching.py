@@ -23,7 +23,11 @@ def test_pad_empty_is_legal():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"sequences": [[1, 2, 3]], "length": 2}, ValueError, r"sequences\[0\] has 3 ids, more than length=2"),
+        (
+            {"sequences": [[1, 2, 3]], "length": 2},
+            ValueError,
+            r"sequences\[0\] has 3 ids, more than length=2",
+        ),
         ({"sequences": [[1]], "length": -1}, ValueError, "length must be >= 0"),
         ({"sequences": [[1]], "side": "middle"}, ValueError, "side must be 'right' or 'left'"),
         ({"sequences": [[1.5]]}, TypeError, r"sequences\[0\] must hold integer ids"),

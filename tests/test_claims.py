@@ -54,7 +54,7 @@ def test_outcomes_fails_error_and_not_applicable():
 def test_show_raises_when_a_claim_does_not_hold(monkeypatch):
     failing = _claim(lambda: Evidence(False, {"x": 1}))
     monkeypatch.setitem(claims.registered(), failing.id, failing)
-    with pytest.raises(claims.ClaimFailed, match="padguide.test-only fails"):
+    with pytest.raises(claims.ClaimFailed, match=r"padguide\.test-only fails"):
         claims.show(failing.id)
 
 

@@ -39,7 +39,9 @@ def test_scene_returns_only_that_scene():
     assert {(s.act, s.scene) for s in speeches} == {(2, 4)}
 
 
-@pytest.mark.parametrize(("act", "scene_no", "name"), [(6, 1, "act=6"), (2, 9, "scene=9"), (0, 1, "act=0")])
+@pytest.mark.parametrize(
+    ("act", "scene_no", "name"), [(6, 1, "act=6"), (2, 9, "scene=9"), (0, 1, "act=0")]
+)
 def test_scene_rejects_what_the_play_lacks(act, scene_no, name):
     with pytest.raises(ValueError, match=name):
         scene(act, scene_no)
@@ -52,7 +54,16 @@ def test_scene_rejects_non_int(bad):
 
 
 def test_tokenize_is_pinned():
-    assert tokenize("O'er the sea, is't?  WHAT!") == ["o'er", "the", "sea", ",", "is't", "?", "what", "!"]
+    assert tokenize("O'er the sea, is't?  WHAT!") == [
+        "o'er",
+        "the",
+        "sea",
+        ",",
+        "is't",
+        "?",
+        "what",
+        "!",
+    ]
     assert tokenize("") == []
     with pytest.raises(TypeError, match="text must be a str"):
         tokenize(["a"])

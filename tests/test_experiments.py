@@ -16,7 +16,9 @@ from padguide.results import EmbeddingRun
 
 def _by_hand(run: EmbeddingRun) -> np.ndarray:
     """d loss / d row i = sum over positions holding i of position weight × dense kernel."""
-    kernel = np.asarray(run.notes["linear_weight"]).reshape(-1) if "linear_weight" in run.notes else None
+    kernel = (
+        np.asarray(run.notes["linear_weight"]).reshape(-1) if "linear_weight" in run.notes else None
+    )
     grad = np.zeros_like(run.gradient)
     for i in range(1, len(run.tokens)):
         grad[i] = run.position_weights[run.ids == i].sum() * kernel
@@ -94,7 +96,7 @@ def test_densify_methods_flag_the_wrong_one():
 
 
 def test_densify_recipe_rejects_other_types():
-    with pytest.raises(TypeError, match="gradient must be a tf.IndexedSlices"):
+    with pytest.raises(TypeError, match=r"gradient must be a tf\.IndexedSlices"):
         pk.densify([1, 2])
 
 

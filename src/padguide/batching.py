@@ -53,7 +53,9 @@ def pad(
            [0, 0, 0, 4]])
     """
     if isinstance(sequences, (str, bytes)) or not isinstance(sequences, Sequence | np.ndarray):
-        raise TypeError(f"sequences must be a sequence of id sequences, got {type(sequences).__name__}")
+        raise TypeError(
+            f"sequences must be a sequence of id sequences, got {type(sequences).__name__}"
+        )
     if side not in ("right", "left"):
         raise ValueError(f"side must be 'right' or 'left', got {side!r}")
     if isinstance(pad_id, bool) or not isinstance(pad_id, int | np.integer):

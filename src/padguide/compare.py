@@ -109,8 +109,10 @@ def summary_table(seed: int = 0):
             f"{torch_run.notes['gradient_type']} ({pt.sparse_run(seed).layout} with sparse=True)",
         ],
     }
-    for consumer, title in (("dense", "Keras mask_zero=True → Dense"),
-                            ("masked", "Keras mask_zero=True → mask consumer")):
+    for consumer, title in (
+        ("dense", "Keras mask_zero=True → Dense"),
+        ("masked", "Keras mask_zero=True → mask consumer"),
+    ):
         run = keras_runs[consumer]
         columns[title] = [
             output(run),

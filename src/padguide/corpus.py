@@ -96,9 +96,8 @@ def parse_play(markdown: str) -> list[Speech]:
         elif m := _SPEAKER.match(text):
             close()
             speaker, lines = m["name"].strip(), []
-        elif text and speaker is not None and not _STAGE_DIRECTION.match(text):
-            if cleaned := _clean(text):
-                lines.append(cleaned)
+        elif speaker is not None and not _STAGE_DIRECTION.match(text) and (cleaned := _clean(text)):
+            lines.append(cleaned)
     close()
     return speeches
 
@@ -193,7 +192,9 @@ class Vocab:
             if isinstance(tokens, str):
                 raise TypeError(f"token_lists[{i}] must be a list of tokens, got a str")
             counts.update(tokens)
-        kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t)
+        )
         return cls([cls.PAD, cls.UNK, *(t for t in kept if t not in (cls.PAD, cls.UNK))])
 
     def __len__(self) -> int:

@@ -26,8 +26,7 @@ def batch_figure(
     fig = Figure(figsize=(max(4.0, 0.78 * cols), 0.5 + 0.62 * rows), layout="constrained")
     ax = fig.add_subplot()
     for r in range(rows):
-        real = [t for t in tokens[r]]
-        cursor = iter(real)
+        cursor = iter(tokens[r])
         for c in range(cols):
             is_pad = ids[r, c] == pad_id
             ax.add_patch(Rectangle(
@@ -36,10 +35,24 @@ def batch_figure(
                 edgecolor="white", linewidth=2, hatch="///" if is_pad else None,
             ))  # fmt: skip
             label = "<pad>" if is_pad else next(cursor)
-            ax.text(c + 0.5, rows - 0.42 - r, label, ha="center", va="center", fontsize=9,
-                    color="#555555" if is_pad else "black")
-            ax.text(c + 0.5, rows - 0.8 - r, str(ids[r, c]), ha="center", va="center",
-                    fontsize=7, color="#777777")
+            ax.text(
+                c + 0.5,
+                rows - 0.42 - r,
+                label,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#555555" if is_pad else "black",
+            )
+            ax.text(
+                c + 0.5,
+                rows - 0.8 - r,
+                str(ids[r, c]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#777777",
+            )
     ax.set_xlim(0, cols)
     ax.set_ylim(0, rows)
     ax.set_xticks(np.arange(cols) + 0.5, [str(c) for c in range(cols)], fontsize=8)

@@ -186,7 +186,7 @@ def embedding_run(
 
 def seed_experiment(consumer: str = "masked", seed: int = 0) -> EmbeddingRun:
     """The classic demonstration's ids through Keras, with Keras' own initial weights."""
-    from padguide.torch import CLASSIC_IDS  # noqa: PLC0415 -- only the constant
+    from padguide.torch import CLASSIC_IDS
 
     tokens = ["<pad>", *(f"id{i}" for i in range(1, 7))]
     return embedding_run(CLASSIC_IDS, tokens, dim=1, consumer=consumer, seed=seed)
@@ -238,7 +238,14 @@ def densify_methods(gradient: SparseGradient) -> list[DensifyResult]:
 
 # --- which layers consume the mask -------------------------------------------------------
 
-LAYERS = ("LSTM", "GRU", "GlobalAveragePooling1D", "MultiHeadAttention", "Dense", "GlobalMaxPooling1D")
+LAYERS = (
+    "LSTM",
+    "GRU",
+    "GlobalAveragePooling1D",
+    "MultiHeadAttention",
+    "Dense",
+    "GlobalMaxPooling1D",
+)
 """The layers the book checks, in the order it shows them."""
 
 
@@ -321,10 +328,7 @@ def masked_loss_run(seed: int = 0) -> MaskedLoss:
         targets, logits
     ).numpy()
     masked_logits = tf.constant(logits)
-    try:
-        masked_logits._keras_mask = tf.constant(mask)  # what a masking layer attaches
-    except AttributeError:  # pragma: no cover - tensors that refuse attributes
-        pass
+    masked_logits._keras_mask = tf.constant(mask)  # what a masking layer attaches
     loss = K.losses.SparseCategoricalCrossentropy(from_logits=True)
     ignoring = K.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     return MaskedLoss(
@@ -364,7 +368,10 @@ def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
     """
     K = get_keras()
     moved = {}
-    for name, make in (("Adam", lambda: K.optimizers.Adam(0.1)), ("SGD", lambda: K.optimizers.SGD(0.1))):
+    for name, make in (
+        ("Adam", lambda: K.optimizers.Adam(0.1)),
+        ("SGD", lambda: K.optimizers.SGD(0.1)),
+    ):
         K.utils.set_random_seed(seed)
         emb = K.layers.Embedding(5, 2)
         emb.build((None,))
@@ -388,10 +395,13 @@ def pad_row_drift(consumer: str, optimizer: str = "SGD", steps: int = 5, seed: i
     if consumer not in CONSUMERS:
         raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
     K = get_keras()
-    makers = {"SGD": lambda: K.optimizers.SGD(0.1), "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.01)}
+    makers = {
+        "SGD": lambda: K.optimizers.SGD(0.1),
+        "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.01),
+    }
     if optimizer not in makers:
         raise ValueError(f"optimizer must be one of {sorted(makers)}, got {optimizer!r}")
-    from padguide.torch import CLASSIC_IDS  # noqa: PLC0415 -- only the constant
+    from padguide.torch import CLASSIC_IDS
 
     K.utils.set_random_seed(seed)
     emb = K.layers.Embedding(7, 3, mask_zero=True)

@@ -158,7 +158,10 @@ def from_pretrained_run(seed: int = 0) -> PretrainedRun:
     out = emb(ids)
     out.sum().backward()
     return PretrainedRun(
-        _np(w[0]), _np(emb.weight[0]), _np(out[ids == 0][0]), _np(emb.weight.grad[0]),
+        _np(w[0]),
+        _np(emb.weight[0]),
+        _np(out[ids == 0][0]),
+        _np(emb.weight.grad[0]),
         float(emb.weight.grad[1:].norm()),
     )
 

@@ -43,7 +43,7 @@ class Outcome(enum.StrEnum):
     NOT_APPLICABLE = "not applicable"
 
 
-class NotApplicable(Exception):  # noqa: N818 -- an outcome, not an error
+class NotApplicable(Exception):
     """Raised by a check when the installed version lacks the feature it is about."""
 
 
@@ -137,7 +137,7 @@ class Result:
 _LEDGER: dict[str, Claim] = {}
 
 
-def claim(id: str, *, framework: str, statement: str):  # noqa: A002 -- the ledger's word
+def claim(id: str, *, framework: str, statement: str):
     """Register a check as the evidence for ``statement``."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
@@ -164,7 +164,7 @@ def run(claim_: Claim) -> Result:
         evidence = claim_.check()
     except NotApplicable as why:
         return Result(claim_, Outcome.NOT_APPLICABLE, detail=str(why))
-    except Exception as err:  # a broken check is an outcome of its own
+    except Exception as err:  # noqa: BLE001 -- a broken check is an outcome of its own
         detail = "".join(traceback.format_exception_only(err)).strip()
         return Result(claim_, Outcome.ERROR, detail=detail)
     if not isinstance(evidence, Evidence):

@@ -17,57 +17,88 @@ def _pk():
     return pk
 
 
-@claim("keras.mask-is-ids-not-zero", framework="keras",
-       statement="Embedding(mask_zero=True) emits the mask ids != 0 (True = a real token).")
+@claim(
+    "keras.mask-is-ids-not-zero",
+    framework="keras",
+    statement="Embedding(mask_zero=True) emits the mask ids != 0 (True = a real token).",
+)
 def _():
     run = _pk().seed_experiment()
-    return Evidence(bool(np.array_equal(run.mask, run.ids != 0)), {"ids": run.ids, "mask": run.mask})
+    return Evidence(
+        bool(np.array_equal(run.mask, run.ids != 0)), {"ids": run.ids, "mask": run.mask}
+    )
 
 
-@claim("keras.pad-output-is-row-zero", framework="keras",
-       statement="mask_zero does not zero anything: pad positions output row 0, "
-                 "an ordinary random row.")
+@claim(
+    "keras.pad-output-is-row-zero",
+    framework="keras",
+    statement="mask_zero does not zero anything: pad positions output row 0, "
+    "an ordinary random row.",
+)
 def _():
     K = _pk().get_keras()
     K.utils.set_random_seed(0)
     emb = K.layers.Embedding(7, 3, mask_zero=True)
     out = np.asarray(emb(np.array([[4, 0]])))
     row0 = emb.embeddings.numpy()[0]
-    return Evidence(bool(np.array_equal(out[0, 1], row0) and np.abs(row0).max() > 0),
-                    {"row0": row0, "output_at_pad": out[0, 1]})
+    return Evidence(
+        bool(np.array_equal(out[0, 1], row0) and np.abs(row0).max() > 0),
+        {"row0": row0, "output_at_pad": out[0, 1]},
+    )
 
 
-@claim("keras.dense-passes-mask-unapplied", framework="keras",
-       statement="Dense passes the mask on without applying it: its output at pad positions "
-                 "is not zero.")
+@claim(
+    "keras.dense-passes-mask-unapplied",
+    framework="keras",
+    statement="Dense passes the mask on without applying it: its output at pad positions "
+    "is not zero.",
+)
 def _():
     r = _pk().layer_masking("Dense")
-    return Evidence(r.output_has_mask and r.pad_output > 0,
-                    {"output_has_mask": r.output_has_mask, "largest_output_at_pad": r.pad_output})
+    return Evidence(
+        r.output_has_mask and r.pad_output > 0,
+        {"output_has_mask": r.output_has_mask, "largest_output_at_pad": r.pad_output},
+    )
 
 
-@claim("keras.pad-row-trains-through-dense", framework="keras",
-       statement="With a plain Dense after the embedding, row 0 gets a gradient: one "
-                 "contribution per pad position.")
+@claim(
+    "keras.pad-row-trains-through-dense",
+    framework="keras",
+    statement="With a plain Dense after the embedding, row 0 gets a gradient: one "
+    "contribution per pad position.",
+)
 def _():
     run = _pk().seed_experiment("dense")
     pad = run.ids == 0
     kernel = float(run.gradient[0, 0] / run.position_weights[pad].sum())
-    return Evidence(bool(np.abs(run.pad_row_gradient).max() > 0),
-                    {"pad_positions": int(pad.sum()), "pad_row_gradient": run.pad_row_gradient,
-                     "gradient_over_sum_of_pad_weights": kernel})
+    return Evidence(
+        bool(np.abs(run.pad_row_gradient).max() > 0),
+        {
+            "pad_positions": int(pad.sum()),
+            "pad_row_gradient": run.pad_row_gradient,
+            "gradient_over_sum_of_pad_weights": kernel,
+        },
+    )
 
 
-@claim("keras.masked-dense-stops-pad-gradient", framework="keras",
-       statement="A layer that applies the mask (MaskedDense) leaves row 0 with a zero gradient.")
+@claim(
+    "keras.masked-dense-stops-pad-gradient",
+    framework="keras",
+    statement="A layer that applies the mask (MaskedDense) leaves row 0 with a zero gradient.",
+)
 def _():
     run = _pk().seed_experiment("masked")
-    return Evidence(bool((run.pad_row_gradient == 0).all()),
-                    {"consumer": run.notes["consumer"], "pad_row_gradient": run.pad_row_gradient})
+    return Evidence(
+        bool((run.pad_row_gradient == 0).all()),
+        {"consumer": run.notes["consumer"], "pad_row_gradient": run.pad_row_gradient},
+    )
 
 
-@claim("keras.masked-dense-zero-output-at-pad", framework="keras",
-       statement="MaskedDense outputs zeros at pad positions and passes the mask on.")
+@claim(
+    "keras.masked-dense-zero-output-at-pad",
+    framework="keras",
+    statement="MaskedDense outputs zeros at pad positions and passes the mask on.",
+)
 def _():
     run = _pk().seed_experiment("masked")
     return Evidence(bool((run.pad_output == 0).all()), {"output_at_pad": run.pad_output})
@@ -75,9 +106,13 @@ def _():
 
 def _consumes(layer: str):
     r = _pk().layer_masking(layer)
-    return Evidence(r.padded_equals_unpadded and not r.warning,
-                    {"max_difference_padded_vs_unpadded": r.max_difference,
-                     "output_has_mask": r.output_has_mask})
+    return Evidence(
+        r.padded_equals_unpadded and not r.warning,
+        {
+            "max_difference_padded_vs_unpadded": r.max_difference,
+            "output_has_mask": r.output_has_mask,
+        },
+    )
 
 
 _CONSUMER_SLUGS = {
@@ -89,65 +124,96 @@ _CONSUMER_SLUGS = {
 
 for _layer, _slug in _CONSUMER_SLUGS.items():
 
-    @claim(f"keras.{_slug}-consumes-mask", framework="keras",
-           statement=f"{_layer} consumes the mask: a padded input gives the unpadded result.")
+    @claim(
+        f"keras.{_slug}-consumes-mask",
+        framework="keras",
+        statement=f"{_layer} consumes the mask: a padded input gives the unpadded result.",
+    )
     def _(layer=_layer):
         return _consumes(layer)
 
 
-@claim("keras.global-max-pooling-drops-mask", framework="keras",
-       statement="GlobalMaxPooling1D ignores the mask: padding changes its result.")
+@claim(
+    "keras.global-max-pooling-drops-mask",
+    framework="keras",
+    statement="GlobalMaxPooling1D ignores the mask: padding changes its result.",
+)
 def _():
     r = _pk().layer_masking("GlobalMaxPooling1D")
-    return Evidence(not r.padded_equals_unpadded,
-                    {"max_difference_padded_vs_unpadded": r.max_difference, "warning": r.warning})
+    return Evidence(
+        not r.padded_equals_unpadded,
+        {"max_difference_padded_vs_unpadded": r.max_difference, "warning": r.warning},
+    )
 
 
-@claim("keras.loss-averages-over-mask", framework="keras",
-       statement="A loss applied to predictions that carry a mask averages over the real "
-                 "positions only.")
+@claim(
+    "keras.loss-averages-over-mask",
+    framework="keras",
+    statement="A loss applied to predictions that carry a mask averages over the real "
+    "positions only.",
+)
 def _():
     r = _pk().masked_loss_run()
-    return Evidence(bool(np.isclose(r.with_mask, r.mean_over_real) and
-                         not np.isclose(r.with_mask, r.mean_over_all)),
-                    {"loss": r.with_mask, "mean_over_real": r.mean_over_real,
-                     "mean_over_all": r.mean_over_all})
+    return Evidence(
+        bool(
+            np.isclose(r.with_mask, r.mean_over_real)
+            and not np.isclose(r.with_mask, r.mean_over_all)
+        ),
+        {"loss": r.with_mask, "mean_over_real": r.mean_over_real, "mean_over_all": r.mean_over_all},
+    )
 
 
-@claim("keras.ignore-class-is-masked-mean", framework="keras",
-       statement="SparseCategoricalCrossentropy(ignore_class=0) equals the mean over real tokens.")
+@claim(
+    "keras.ignore-class-is-masked-mean",
+    framework="keras",
+    statement="SparseCategoricalCrossentropy(ignore_class=0) equals the mean over real tokens.",
+)
 def _():
     r = _pk().masked_loss_run()
-    return Evidence(bool(np.isclose(r.ignore_class, r.mean_over_real)),
-                    {"ignore_class": r.ignore_class, "mean_over_real": r.mean_over_real})
+    return Evidence(
+        bool(np.isclose(r.ignore_class, r.mean_over_real)),
+        {"ignore_class": r.ignore_class, "mean_over_real": r.mean_over_real},
+    )
 
 
-@claim("keras.input-dim-out-of-range-raises", framework="keras",
-       statement="An id equal to input_dim is an error on CPU, hence input_dim = vocabulary + 1 "
-                 "when ids start at 1.")
+@claim(
+    "keras.input-dim-out-of-range-raises",
+    framework="keras",
+    statement="An id equal to input_dim is an error on CPU, hence input_dim = vocabulary + 1 "
+    "when ids start at 1.",
+)
 def _():
     r = _pk().out_of_range_run()
     return Evidence(bool(r.input_dim_error), {"error": r.input_dim_error})
 
 
-@claim("keras.minus-one-is-last-row", framework="keras",
-       statement="On the TensorFlow backend, id -1 silently looks up the last row.")
+@claim(
+    "keras.minus-one-is-last-row",
+    framework="keras",
+    statement="On the TensorFlow backend, id -1 silently looks up the last row.",
+)
 def _():
     r = _pk().out_of_range_run()
     return Evidence(r.minus_one_is_last_row, {"minus_one_is_last_row": r.minus_one_is_last_row})
 
 
-@claim("keras.adam-not-lazy", framework="keras",
-       statement="Keras' Adam is not lazy: a row absent from a batch still moves, through its "
-                 "momentum; SGD leaves it alone.")
+@claim(
+    "keras.adam-not-lazy",
+    framework="keras",
+    statement="Keras' Adam is not lazy: a row absent from a batch still moves, through its "
+    "momentum; SGD leaves it alone.",
+)
 def _():
     moved = _pk().keras_adam_is_lazy()
     return Evidence(moved["Adam"] > 0 and moved["SGD"] == 0, moved)
 
 
-@claim("keras.weight-decay-moves-masked-pad-row", framework="keras",
-       statement="Consuming the mask stops row 0's gradient, not weight decay: AdamW still moves "
-                 "the (random, non-zero) row 0, while SGD leaves it.")
+@claim(
+    "keras.weight-decay-moves-masked-pad-row",
+    framework="keras",
+    statement="Consuming the mask stops row 0's gradient, not weight decay: AdamW still moves "
+    "the (random, non-zero) row 0, while SGD leaves it.",
+)
 def _():
     pk = _pk()
     adamw, sgd = pk.pad_row_drift("masked", "AdamW"), pk.pad_row_drift("masked", "SGD")

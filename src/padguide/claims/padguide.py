@@ -14,8 +14,10 @@ def _():
     from padguide.corpus import Vocab
 
     vocab = Vocab.build([["who", "was", "it", "?"]])
-    return Evidence(len(vocab) == 6 and vocab.decode([0, 1]) == ["<pad>", "<unk>"],
-                    {"len": len(vocab), "tokens": vocab.tokens})
+    return Evidence(
+        len(vocab) == 6 and vocab.decode([0, 1]) == ["<pad>", "<unk>"],
+        {"len": len(vocab), "tokens": vocab.tokens},
+    )
 
 
 @claim(
@@ -33,5 +35,7 @@ def _():
         refused = False
     except ValueError:
         refused = True
-    return Evidence(right == [[5, 3, 2], [4, 0, 0]] and left == [[5, 3, 2], [0, 0, 4]] and refused,
-                    {"right": right, "left": left, "truncation_refused": refused})
+    return Evidence(
+        right == [[5, 3, 2], [4, 0, 0]] and left == [[5, 3, 2], [0, 0, 4]] and refused,
+        {"right": right, "left": left, "truncation_refused": refused},
+    )

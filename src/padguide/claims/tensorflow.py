@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from padguide.claims._ledger import Evidence, claim
 
 
@@ -13,23 +11,36 @@ def _dense_run():
     return pk.seed_experiment("dense")
 
 
-@claim("tensorflow.embedding-gradient-is-indexed-slices", framework="tensorflow",
-       statement="The gradient of an embedding lookup comes back as a tf.IndexedSlices, "
-                 "not a dense tensor.")
+@claim(
+    "tensorflow.embedding-gradient-is-indexed-slices",
+    framework="tensorflow",
+    statement="The gradient of an embedding lookup comes back as a tf.IndexedSlices, "
+    "not a dense tensor.",
+)
 def _():
     run = _dense_run()
-    return Evidence(run.notes["gradient_type"] == "IndexedSlices" and run.sparse is not None,
-                    {"type": run.notes["gradient_type"]})
+    return Evidence(
+        run.notes["gradient_type"] == "IndexedSlices" and run.sparse is not None,
+        {"type": run.notes["gradient_type"]},
+    )
 
 
-@claim("tensorflow.indices-repeat-per-lookup", framework="tensorflow",
-       statement="Its indices list every lookup in order, duplicates included: id 0 once per "
-                 "pad position.")
+@claim(
+    "tensorflow.indices-repeat-per-lookup",
+    framework="tensorflow",
+    statement="Its indices list every lookup in order, duplicates included: id 0 once per "
+    "pad position.",
+)
 def _():
     run = _dense_run()
-    return Evidence(run.sparse.indices.tolist() == run.ids.ravel().tolist(),
-                    {"indices": run.sparse.indices, "values_shape": list(run.sparse.values.shape),
-                     "dense_shape": list(run.sparse.dense_shape)})
+    return Evidence(
+        run.sparse.indices.tolist() == run.ids.ravel().tolist(),
+        {
+            "indices": run.sparse.indices,
+            "values_shape": list(run.sparse.values.shape),
+            "dense_shape": list(run.sparse.dense_shape),
+        },
+    )
 
 
 def _method(name: str):
@@ -42,42 +53,62 @@ def _method(name: str):
 
 for _name in ("tf.convert_to_tensor", "tf.math.unsorted_segment_sum", "tf.scatter_nd"):
 
-    @claim(f"tensorflow.{_name.split('.')[-1].replace('_', '-')}-sums-duplicates",
-           framework="tensorflow",
-           statement=f"{_name} sums the slices of a repeated index: the correct dense gradient.")
+    @claim(
+        f"tensorflow.{_name.split('.')[-1].replace('_', '-')}-sums-duplicates",
+        framework="tensorflow",
+        statement=f"{_name} sums the slices of a repeated index: the correct dense gradient.",
+    )
     def _(name=_name):
         result, run = _method(name)
-        return Evidence(result.correct, {"dense": result.dense[:, 0],
-                                         "sum_of_slices": run.sparse.to_dense()[:, 0]})
+        return Evidence(
+            result.correct,
+            {"dense": result.dense[:, 0], "sum_of_slices": run.sparse.to_dense()[:, 0]},
+        )
 
 
-@claim("tensorflow.tensor-scatter-nd-update-keeps-last", framework="tensorflow",
-       statement="tf.tensor_scatter_nd_update keeps only the last slice of a repeated index: "
-                 "wrong for gradients.")
+@claim(
+    "tensorflow.tensor-scatter-nd-update-keeps-last",
+    framework="tensorflow",
+    statement="tf.tensor_scatter_nd_update keeps only the last slice of a repeated index: "
+    "wrong for gradients.",
+)
 def _():
     result, run = _method("tf.tensor_scatter_nd_update")
     truth = run.sparse.to_dense()
     return Evidence(not result.correct, {"dense": result.dense[:, 0], "sum_of_slices": truth[:, 0]})
 
 
-@claim("tensorflow.indexed-slices-values-per-lookup", framework="tensorflow",
-       statement="The IndexedSlices holds one value row per lookup, so its size grows with the "
-                 "batch, not with the vocabulary.")
+@claim(
+    "tensorflow.indexed-slices-values-per-lookup",
+    framework="tensorflow",
+    statement="The IndexedSlices holds one value row per lookup, so its size grows with the "
+    "batch, not with the vocabulary.",
+)
 def _():
     run = _dense_run()
     n = run.ids.size
-    return Evidence(run.sparse.values.shape[0] == n and n != run.sparse.dense_shape[0],
-                    {"lookups": n, "value_rows": run.sparse.values.shape[0],
-                     "vocabulary_rows": run.sparse.dense_shape[0]})
+    return Evidence(
+        run.sparse.values.shape[0] == n and n != run.sparse.dense_shape[0],
+        {
+            "lookups": n,
+            "value_rows": run.sparse.values.shape[0],
+            "vocabulary_rows": run.sparse.dense_shape[0],
+        },
+    )
 
 
-@claim("tensorflow.masked-gradient-keeps-pad-indices", framework="tensorflow",
-       statement="With a mask consumer, the pad indices are still in the IndexedSlices, with "
-                 "zero values.")
+@claim(
+    "tensorflow.masked-gradient-keeps-pad-indices",
+    framework="tensorflow",
+    statement="With a mask consumer, the pad indices are still in the IndexedSlices, with "
+    "zero values.",
+)
 def _():
     import padguide.keras as pk
 
     run = pk.seed_experiment("masked")
     at_pad = run.sparse.values[run.sparse.indices == 0]
-    return Evidence(len(at_pad) > 0 and bool((at_pad == 0).all()),
-                    {"pad_slices": len(at_pad), "their_values": at_pad[:, 0]})
+    return Evidence(
+        len(at_pad) > 0 and bool((at_pad == 0).all()),
+        {"pad_slices": len(at_pad), "their_values": at_pad[:, 0]},
+    )

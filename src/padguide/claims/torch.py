@@ -13,8 +13,11 @@ def _pt():
     return pt
 
 
-@claim("torch.pad-row-zero-at-init", framework="torch",
-       statement="A new nn.Embedding(padding_idx=0) has an all-zero row 0.")
+@claim(
+    "torch.pad-row-zero-at-init",
+    framework="torch",
+    statement="A new nn.Embedding(padding_idx=0) has an all-zero row 0.",
+)
 def _():
     import torch
 
@@ -23,143 +26,231 @@ def _():
     return Evidence(bool((row == 0).all()), row)
 
 
-@claim("torch.pad-row-no-gradient", framework="torch",
-       statement="The pad row's gradient is zero, however many pad positions the batch has.")
+@claim(
+    "torch.pad-row-no-gradient",
+    framework="torch",
+    statement="The pad row's gradient is zero, however many pad positions the batch has.",
+)
 def _():
     run = _pt().seed_experiment()
-    return Evidence(bool((run.pad_row_gradient == 0).all()) and run.counts[0] > 0,
-                    {"pad_positions": run.counts[0], "pad_gradient": run.pad_row_gradient})
+    return Evidence(
+        bool((run.pad_row_gradient == 0).all()) and run.counts[0] > 0,
+        {"pad_positions": run.counts[0], "pad_gradient": run.pad_row_gradient},
+    )
 
 
-@claim("torch.pad-output-is-pad-row", framework="torch",
-       statement="At pad positions the embedding outputs row padding_idx: zeros for a fresh layer.")
+@claim(
+    "torch.pad-output-is-pad-row",
+    framework="torch",
+    statement="At pad positions the embedding outputs row padding_idx: zeros for a fresh layer.",
+)
 def _():
     run = _pt().seed_experiment()
     bias = float(run.notes["linear_bias"][0])
     # A zero embedding through Linear(1, 1) gives exactly the bias.
-    return Evidence(bool(np.allclose(run.pad_output, bias)),
-                    {"linear_output_at_pad": run.pad_output, "linear_bias": bias})
+    return Evidence(
+        bool(np.allclose(run.pad_output, bias)),
+        {"linear_output_at_pad": run.pad_output, "linear_bias": bias},
+    )
 
 
-@claim("torch.gradient-sums-over-occurrences", framework="torch",
-       statement="A row's gradient is the sum over its occurrences: with a plain sum loss, "
-                 "its count in the batch.")
+@claim(
+    "torch.gradient-sums-over-occurrences",
+    framework="torch",
+    statement="A row's gradient is the sum over its occurrences: with a plain sum loss, "
+    "its count in the batch.",
+)
 def _():
     counts = _pt().scale_grad_by_freq_run((1, 1, 2, 0))["plain"]
-    return Evidence(counts.tolist() == [0.0, 2.0, 1.0, 0.0], {"ids": [1, 1, 2, 0], "gradient": counts})
+    return Evidence(
+        counts.tolist() == [0.0, 2.0, 1.0, 0.0], {"ids": [1, 1, 2, 0], "gradient": counts}
+    )
 
 
-@claim("torch.absent-rows-zero-gradient", framework="torch",
-       statement="Rows whose ids do not occur in the batch get an exactly zero gradient.")
+@claim(
+    "torch.absent-rows-zero-gradient",
+    framework="torch",
+    statement="Rows whose ids do not occur in the batch get an exactly zero gradient.",
+)
 def _():
     run = _pt().twelfth_night_experiment()
     absent = run.counts == 0
-    return Evidence(bool((run.gradient[absent] == 0).all()) and absent.sum() > 0,
-                    {"absent_rows": int(absent.sum()), "largest_gradient_there": float(np.abs(run.gradient[absent]).max())})
+    return Evidence(
+        bool((run.gradient[absent] == 0).all()) and absent.sum() > 0,
+        {
+            "absent_rows": int(absent.sum()),
+            "largest_gradient_there": float(np.abs(run.gradient[absent]).max()),
+        },
+    )
 
 
-@claim("torch.custom-pad-vector-is-output", framework="torch",
-       statement="A non-zero vector written into the pad row is what pad positions output.")
+@claim(
+    "torch.custom-pad-vector-is-output",
+    framework="torch",
+    statement="A non-zero vector written into the pad row is what pad positions output.",
+)
 def _():
     r = _pt().custom_pad_vector()
-    return Evidence(bool(np.array_equal(r.output_at_pad, r.pad_row_before)),
-                    {"pad_row": r.pad_row_before, "output_at_pad": r.output_at_pad})
+    return Evidence(
+        bool(np.array_equal(r.output_at_pad, r.pad_row_before)),
+        {"pad_row": r.pad_row_before, "output_at_pad": r.output_at_pad},
+    )
 
 
-@claim("torch.custom-pad-vector-fixed-under-sgd", framework="torch",
-       statement="Plain SGD never changes the pad row, whatever it holds.")
+@claim(
+    "torch.custom-pad-vector-fixed-under-sgd",
+    framework="torch",
+    statement="Plain SGD never changes the pad row, whatever it holds.",
+)
 def _():
     r = _pt().custom_pad_vector()
-    return Evidence(bool(np.array_equal(r.pad_row_after, r.pad_row_before)),
-                    {"before": r.pad_row_before, "after": r.pad_row_after, "steps": r.steps})
+    return Evidence(
+        bool(np.array_equal(r.pad_row_after, r.pad_row_before)),
+        {"before": r.pad_row_before, "after": r.pad_row_after, "steps": r.steps},
+    )
 
 
-@claim("torch.from-pretrained-keeps-pad-row", framework="torch",
-       statement="Embedding.from_pretrained(w, padding_idx=0) keeps w[0] as it is and outputs it.")
+@claim(
+    "torch.from-pretrained-keeps-pad-row",
+    framework="torch",
+    statement="Embedding.from_pretrained(w, padding_idx=0) keeps w[0] as it is and outputs it.",
+)
 def _():
     r = _pt().from_pretrained_run()
-    same = np.array_equal(r.pad_row, r.pretrained_pad_row) and np.array_equal(r.output_at_pad, r.pad_row)
-    return Evidence(bool(same and np.abs(r.pad_row).max() > 0),
-                    {"w0": r.pretrained_pad_row, "row0_after_loading": r.pad_row})
+    same = np.array_equal(r.pad_row, r.pretrained_pad_row) and np.array_equal(
+        r.output_at_pad, r.pad_row
+    )
+    return Evidence(
+        bool(same and np.abs(r.pad_row).max() > 0),
+        {"w0": r.pretrained_pad_row, "row0_after_loading": r.pad_row},
+    )
 
 
-@claim("torch.from-pretrained-pad-row-no-gradient", framework="torch",
-       statement="A pretrained, non-zero pad row still gets no gradient.")
+@claim(
+    "torch.from-pretrained-pad-row-no-gradient",
+    framework="torch",
+    statement="A pretrained, non-zero pad row still gets no gradient.",
+)
 def _():
     r = _pt().from_pretrained_run()
-    return Evidence(bool((r.pad_gradient == 0).all()) and r.other_gradient_norm > 0,
-                    {"pad_gradient": r.pad_gradient, "other_rows_gradient_norm": r.other_gradient_norm})
+    return Evidence(
+        bool((r.pad_gradient == 0).all()) and r.other_gradient_norm > 0,
+        {"pad_gradient": r.pad_gradient, "other_rows_gradient_norm": r.other_gradient_norm},
+    )
 
 
-@claim("torch.functional-embedding-no-zeroing", framework="torch",
-       statement="F.embedding(padding_idx=0) zeroes nothing: it only withholds the pad row's gradient.")
+@claim(
+    "torch.functional-embedding-no-zeroing",
+    framework="torch",
+    statement="F.embedding(padding_idx=0) zeroes nothing: it only withholds the pad row's gradient.",
+)
 def _():
     r = _pt().functional_run()
-    return Evidence(bool(np.abs(r.output_at_pad).max() > 0 and (r.pad_gradient == 0).all()),
-                    {"output_at_pad": r.output_at_pad, "pad_gradient": r.pad_gradient})
+    return Evidence(
+        bool(np.abs(r.output_at_pad).max() > 0 and (r.pad_gradient == 0).all()),
+        {"output_at_pad": r.output_at_pad, "pad_gradient": r.pad_gradient},
+    )
 
 
-@claim("torch.negative-padding-idx-normalised", framework="torch",
-       statement="A negative padding_idx counts from the end: Embedding(10, 3, padding_idx=-1) "
-                 "pads with row 9.")
+@claim(
+    "torch.negative-padding-idx-normalised",
+    framework="torch",
+    statement="A negative padding_idx counts from the end: Embedding(10, 3, padding_idx=-1) "
+    "pads with row 9.",
+)
 def _():
     import torch
 
     emb = torch.nn.Embedding(10, 3, padding_idx=-1)
-    return Evidence(emb.padding_idx == 9 and bool((emb.weight[9] == 0).all()),
-                    {"padding_idx": emb.padding_idx})
+    return Evidence(
+        emb.padding_idx == 9 and bool((emb.weight[9] == 0).all()), {"padding_idx": emb.padding_idx}
+    )
 
 
-@claim("torch.max-norm-renormalises-in-place", framework="torch",
-       statement="With max_norm, a lookup rescales the rows it reads, in place, and no others.")
+@claim(
+    "torch.max-norm-renormalises-in-place",
+    framework="torch",
+    statement="With max_norm, a lookup rescales the rows it reads, in place, and no others.",
+)
 def _():
     r = _pt().max_norm_run()
     looked = [i for i in r.looked_up if r.norms_before[i] > 1]
     others = [i for i in range(len(r.norms_before)) if i not in r.looked_up]
-    holds = (np.all(r.norms_after[looked] <= 1 + 1e-6)
-             and np.array_equal(r.norms_after[others], r.norms_before[others])
-             and r.same_storage and r.version_bumped)
-    return Evidence(bool(holds), {"norms_before": r.norms_before, "norms_after": r.norms_after,
-                                  "looked_up": r.looked_up, "modified_in_place": r.version_bumped})
+    holds = (
+        np.all(r.norms_after[looked] <= 1 + 1e-6)
+        and np.array_equal(r.norms_after[others], r.norms_before[others])
+        and r.same_storage
+        and r.version_bumped
+    )
+    return Evidence(
+        bool(holds),
+        {
+            "norms_before": r.norms_before,
+            "norms_after": r.norms_after,
+            "looked_up": r.looked_up,
+            "modified_in_place": r.version_bumped,
+        },
+    )
 
 
-@claim("torch.scale-grad-by-freq-divides-by-count", framework="torch",
-       statement="scale_grad_by_freq divides each row's gradient by its count in the batch.")
+@claim(
+    "torch.scale-grad-by-freq-divides-by-count",
+    framework="torch",
+    statement="scale_grad_by_freq divides each row's gradient by its count in the batch.",
+)
 def _():
     g = _pt().scale_grad_by_freq_run((1, 1, 2))
-    return Evidence(g["plain"].tolist() == [0, 2, 1, 0] and g["scaled"].tolist() == [0, 1, 1, 0],
-                    {"ids": [1, 1, 2], "plain": g["plain"], "scaled": g["scaled"]})
+    return Evidence(
+        g["plain"].tolist() == [0, 2, 1, 0] and g["scaled"].tolist() == [0, 1, 1, 0],
+        {"ids": [1, 1, 2], "plain": g["plain"], "scaled": g["scaled"]},
+    )
 
 
-@claim("torch.sparse-gradient-is-uncoalesced-coo", framework="torch",
-       statement="With sparse=True the gradient is an uncoalesced sparse COO tensor with one "
-                 "index per non-pad lookup.")
+@claim(
+    "torch.sparse-gradient-is-uncoalesced-coo",
+    framework="torch",
+    statement="With sparse=True the gradient is an uncoalesced sparse COO tensor with one "
+    "index per non-pad lookup.",
+)
 def _():
     r = _pt().sparse_run()
     from padguide.torch import CLASSIC_IDS
 
     expected = CLASSIC_IDS[CLASSIC_IDS != 0].tolist()
-    return Evidence(r.layout == "sparse_coo" and not r.coalesced and r.indices.tolist() == expected,
-                    {"layout": r.layout, "coalesced": r.coalesced, "indices": r.indices})
+    return Evidence(
+        r.layout == "sparse_coo" and not r.coalesced and r.indices.tolist() == expected,
+        {"layout": r.layout, "coalesced": r.coalesced, "indices": r.indices},
+    )
 
 
-@claim("torch.sparse-coalesced-equals-dense", framework="torch",
-       statement="Coalescing the sparse gradient and making it dense gives the dense gradient.")
+@claim(
+    "torch.sparse-coalesced-equals-dense",
+    framework="torch",
+    statement="Coalescing the sparse gradient and making it dense gives the dense gradient.",
+)
 def _():
     r = _pt().sparse_run()
-    return Evidence(bool(np.array_equal(r.dense_from_sparse, r.dense)),
-                    {"dense_from_sparse": r.dense_from_sparse[:, 0], "dense": r.dense[:, 0]})
+    return Evidence(
+        bool(np.array_equal(r.dense_from_sparse, r.dense)),
+        {"dense_from_sparse": r.dense_from_sparse[:, 0], "dense": r.dense[:, 0]},
+    )
 
 
-@claim("torch.sparse-rejects-scale-grad-by-freq", framework="torch",
-       statement="sparse=True together with scale_grad_by_freq=True fails in backward.")
+@claim(
+    "torch.sparse-rejects-scale-grad-by-freq",
+    framework="torch",
+    statement="sparse=True together with scale_grad_by_freq=True fails in backward.",
+)
 def _():
     r = _pt().sparse_run()
     return Evidence(bool(r.scale_grad_error), {"error": r.scale_grad_error})
 
 
-@claim("torch.adam-rejects-sparse-gradients", framework="torch",
-       statement="torch.optim.Adam refuses sparse gradients and points to SparseAdam.")
+@claim(
+    "torch.adam-rejects-sparse-gradients",
+    framework="torch",
+    statement="torch.optim.Adam refuses sparse gradients and points to SparseAdam.",
+)
 def _():
     r = _pt().sparse_run()
     return Evidence("SparseAdam" in r.adam_error, {"error": r.adam_error})
@@ -167,66 +258,102 @@ def _():
 
 def _drift(name: str):
     d = _pt().optimizer_drift(name)
-    return d, {"zero_pad_row_moved": d.zero_pad_row_moved,
-               "nonzero_pad_row_moved": d.nonzero_pad_row_moved}
+    return d, {
+        "zero_pad_row_moved": d.zero_pad_row_moved,
+        "nonzero_pad_row_moved": d.nonzero_pad_row_moved,
+    }
 
 
-@claim("torch.sgd-keeps-pad-row", framework="torch",
-       statement="SGD and Adam without weight decay leave a non-zero pad row where it is.")
+@claim(
+    "torch.sgd-keeps-pad-row",
+    framework="torch",
+    statement="SGD and Adam without weight decay leave a non-zero pad row where it is.",
+)
 def _():
     (sgd, s1), (adam, s2) = _drift("SGD"), _drift("Adam")
-    return Evidence(sgd.nonzero_pad_row_moved == 0 and adam.nonzero_pad_row_moved == 0,
-                    {"SGD": s1, "Adam": s2})
+    return Evidence(
+        sgd.nonzero_pad_row_moved == 0 and adam.nonzero_pad_row_moved == 0, {"SGD": s1, "Adam": s2}
+    )
 
 
 for _name in ("SGD(weight_decay=0.1)", "Adam(weight_decay=0.1)", "AdamW(weight_decay=0.01)"):
     _slug = _name.split("(")[0].lower()
 
-    @claim(f"torch.{_slug}-weight-decay-moves-pad-row", framework="torch",
-           statement=f"{_name} moves a non-zero pad row although its gradient is zero; "
-                     "a zero pad row stays zero.")
+    @claim(
+        f"torch.{_slug}-weight-decay-moves-pad-row",
+        framework="torch",
+        statement=f"{_name} moves a non-zero pad row although its gradient is zero; "
+        "a zero pad row stays zero.",
+    )
     def _(name=_name):
         d, shown = _drift(name)
         return Evidence(d.nonzero_pad_row_moved > 0 and d.zero_pad_row_moved == 0, shown)
 
 
-@claim("torch.tied-weights-defeat-padding-idx", framework="torch",
-       statement="Tying an output layer to the embedding gives the pad row a non-zero gradient "
-                 "despite padding_idx.")
+@claim(
+    "torch.tied-weights-defeat-padding-idx",
+    framework="torch",
+    statement="Tying an output layer to the embedding gives the pad row a non-zero gradient "
+    "despite padding_idx.",
+)
 def _():
     grad = _pt().tied_weights_run()
     return Evidence(bool(np.abs(grad).max() > 0), {"pad_row_gradient": grad})
 
 
-@claim("torch.embedding-bag-mean-skips-pad", framework="torch",
-       statement="EmbeddingBag(mode='mean', padding_idx=0) averages only the real ids; "
-                 "Embedding followed by .mean(1) divides by the padded length.")
+@claim(
+    "torch.embedding-bag-mean-skips-pad",
+    framework="torch",
+    statement="EmbeddingBag(mode='mean', padding_idx=0) averages only the real ids; "
+    "Embedding followed by .mean(1) divides by the padded length.",
+)
 def _():
     r = _pt().bag_vs_mean()
     holds = np.allclose(r.bag_mean, r.mean_of_real_rows) and np.allclose(
-        r.embedding_then_mean, r.mean_of_real_rows / 2)
-    return Evidence(bool(holds), {"bag": r.bag_mean, "mean_of_real_rows": r.mean_of_real_rows,
-                                  "embedding_then_mean": r.embedding_then_mean})
+        r.embedding_then_mean, r.mean_of_real_rows / 2
+    )
+    return Evidence(
+        bool(holds),
+        {
+            "bag": r.bag_mean,
+            "mean_of_real_rows": r.mean_of_real_rows,
+            "embedding_then_mean": r.embedding_then_mean,
+        },
+    )
 
 
-@claim("torch.embedding-bag-all-pad-is-zero", framework="torch",
-       statement="An EmbeddingBag bag holding only padding gives a zero vector.")
+@claim(
+    "torch.embedding-bag-all-pad-is-zero",
+    framework="torch",
+    statement="An EmbeddingBag bag holding only padding gives a zero vector.",
+)
 def _():
     r = _pt().bag_vs_mean()
     return Evidence(bool((r.all_pad_bag == 0).all()), {"all_pad_bag": r.all_pad_bag})
 
 
-@claim("torch.embedding-bag-ignores-pad-weights", framework="torch",
-       statement="per_sample_weights at pad positions are ignored by EmbeddingBag(mode='sum').")
+@claim(
+    "torch.embedding-bag-ignores-pad-weights",
+    framework="torch",
+    statement="per_sample_weights at pad positions are ignored by EmbeddingBag(mode='sum').",
+)
 def _():
     r = _pt().bag_vs_mean()
-    return Evidence(bool(np.allclose(r.weighted_sum, r.sum_of_real_rows)),
-                    {"pad_weights": [100.0, 100.0], "weighted_sum": r.weighted_sum,
-                     "sum_of_real_rows": r.sum_of_real_rows})
+    return Evidence(
+        bool(np.allclose(r.weighted_sum, r.sum_of_real_rows)),
+        {
+            "pad_weights": [100.0, 100.0],
+            "weighted_sum": r.weighted_sum,
+            "sum_of_real_rows": r.sum_of_real_rows,
+        },
+    )
 
 
-@claim("torch.negative-id-raises", framework="torch",
-       statement="An id of -1 makes nn.Embedding raise an IndexError.")
+@claim(
+    "torch.negative-id-raises",
+    framework="torch",
+    statement="An id of -1 makes nn.Embedding raise an IndexError.",
+)
 def _():
     import torch
 
@@ -237,9 +364,12 @@ def _():
     return Evidence(False, {"error": None})
 
 
-@claim("torch.sparse-adam-is-lazy", framework="torch",
-       statement="SparseAdam is lazy: a row absent from the batch does not move, while dense Adam "
-                 "moves it through its momentum.")
+@claim(
+    "torch.sparse-adam-is-lazy",
+    framework="torch",
+    statement="SparseAdam is lazy: a row absent from the batch does not move, while dense Adam "
+    "moves it through its momentum.",
+)
 def _():
     moved = _pt().adam_laziness()
     return Evidence(moved["SparseAdam"] == 0 and moved["Adam"] > 0, moved)
