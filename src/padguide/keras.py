@@ -30,7 +30,9 @@ __all__ = [
     "keras_adam_is_lazy",
     "layer_masking",
     "masked_loss_run",
+    "masking_table",
     "out_of_range_run",
+    "pad_row_drift",
     "seed_experiment",
     "twelfth_night_experiment",
 ]
@@ -307,6 +309,24 @@ def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
     out_mask = getattr(padded_out, "_keras_mask", None)
     message = next((str(w.message).strip() for w in caught if "mask" in str(w.message)), "")
     return LayerMasking(layer, float(diff), out_mask is not None, message, pad_output)
+
+
+def masking_table(seed: int = 0):
+    """:func:`layer_masking` for every layer in :data:`LAYERS`, as a table for a page."""
+    import pandas as pd
+
+    results = [layer_masking(layer, seed) for layer in LAYERS]
+    table = pd.DataFrame(
+        {
+            "real positions: padded == unpadded": [r.padded_equals_unpadded for r in results],
+            "largest difference": [r.max_difference for r in results],
+            "largest output at pad positions": [r.pad_output for r in results],
+            "output carries the mask": [r.output_has_mask for r in results],
+            "Keras warned": [bool(r.warning) for r in results],
+        },
+        index=[r.layer for r in results],
+    )
+    return table.round(4).fillna("(pooled)")
 
 
 @dataclass(frozen=True)
