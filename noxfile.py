@@ -113,6 +113,24 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def page(session: nox.Session) -> None:
+    """Run one page's code cells as a script, without Sphinx: `nox -s page -- docs/x.md`."""
+    if len(session.posargs) != 1 or not session.posargs[0].endswith(".md"):
+        session.error("name one page: nox -s page -- docs/padding-idx.md")
+    python = book_python(session)
+    script = ROOT / ".nox" / "page.py"
+    session.run(
+        python, "-m", "jupytext", "--quiet", "--to", "py:percent",
+        session.posargs[0], "--output", str(script),
+        env=QUIET, external=True,
+    )  # fmt: skip
+    # Notebook magics (%matplotlib inline) mean nothing to a script.
+    lines = script.read_text().splitlines()
+    script.write_text("\n".join(line for line in lines if not line.startswith("%")) + "\n")
+    session.run(python, str(script), env={**QUIET, "MPLBACKEND": "Agg"}, external=True)
+
+
+@nox.session(venv_backend="none")
 def clean(session: nox.Session) -> None:
     """Remove the built book and its execution cache (the environment stays)."""
     shutil.rmtree(ROOT / "docs" / "_build", ignore_errors=True)

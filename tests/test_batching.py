@@ -83,3 +83,12 @@ def test_mask_to_lengths_bad_input():
         mask_to_lengths([True, False])
     with pytest.raises(TypeError, match="boolean or hold only 0 and 1"):
         mask_to_lengths([[0.5, 1.0]])
+
+
+def test_ragged_input_where_a_rectangle_is_needed():
+    with pytest.raises(
+        ValueError, match=r"mask must be rectangular \(batch, time\), got rows of lengths \[2, 1\]"
+    ):
+        mask_to_lengths([[True, True], [True]])
+    with pytest.raises(ValueError, match="lengths must be a flat sequence"):
+        lengths_to_mask([[1, 2], [3]])

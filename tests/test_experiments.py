@@ -120,3 +120,19 @@ def test_summary_table_is_computed():
     assert table.loc["pad row's gradient"].iloc[1].startswith("non-zero")
     assert table.loc["gradient object"].iloc[1] == "tf.IndexedSlices"
     json.dumps(table.to_dict())
+
+
+@pytest.mark.parametrize("module", [pt, pk])
+@pytest.mark.parametrize(
+    ("ids", "error", "match"),
+    [
+        ([[1, 7]], ValueError, r"ids must lie in \[0, 3\).*got 7"),
+        ([[1, -1]], ValueError, r"ids must lie in \[0, 3\).*got -1"),
+        ([[1, 2], [1]], ValueError, "ids must be rectangular"),
+        ([1, 2], ValueError, "ids must be two-dimensional"),
+        ([[1.0, 2.0]], TypeError, "ids must hold integers"),
+    ],
+)
+def test_experiments_reject_bad_ids(module, ids, error, match):
+    with pytest.raises(error, match=match):
+        module.embedding_run(ids, ["<pad>", "a", "b"])

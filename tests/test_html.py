@@ -71,10 +71,9 @@ def test_every_glue_is_resolved(page):
         assert pasted.get_text(strip=True), f"empty glued value in {page}"
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in {"index", "claims"}])
 def test_pages_open_with_what_you_will_learn(page):
-    if page in {"index", "claims"}:
-        pytest.skip("the home and claims pages introduce themselves")
+    # The home and claims pages introduce themselves in prose instead.
     assert "What you will learn" in soup(page).select_one("article").get_text()
 
 

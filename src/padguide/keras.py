@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from padguide.keras_backend import get_keras, is_keras3
-from padguide.results import EmbeddingRun, SparseGradient
+from padguide.results import EmbeddingRun, SparseGradient, check_ids
 
 __all__ = [
     "CONSUMERS",
@@ -26,6 +26,7 @@ __all__ = [
     "MaskedDense",
     "densify",
     "densify_methods",
+    "densify_table",
     "embedding_run",
     "keras_adam_is_lazy",
     "layer_masking",
@@ -139,8 +140,8 @@ def embedding_run(
     if consumer not in CONSUMERS:
         raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
     K = get_keras()
+    ids = check_ids(ids, tokens)
     K.utils.set_random_seed(seed)
-    ids = np.asarray(ids)
     emb = K.layers.Embedding(len(tokens), dim, mask_zero=True)
     dense = (_masked_dense_type(K) if consumer == "masked" else K.layers.Dense)(1)
     emb.build((None, None))
@@ -236,6 +237,21 @@ def densify_methods(gradient: SparseGradient) -> list[DensifyResult]:
         dense = method().numpy()
         results.append(DensifyResult(name, dense, bool(np.allclose(dense, truth, atol=1e-6))))
     return results
+
+
+def densify_table(gradient: SparseGradient, tokens: list[str]):
+    """:func:`densify_methods` as a table: one row per method, one column per table row."""
+    import pandas as pd
+
+    from padguide.results import DECIMALS
+
+    results = densify_methods(gradient)
+    table = pd.DataFrame(
+        [r.dense[:, 0] for r in results], index=[r.method for r in results], columns=tokens
+    )
+    table = table.round(DECIMALS) + 0.0
+    table["correct?"] = ["yes" if r.correct else "no" for r in results]
+    return table
 
 
 # --- which layers consume the mask -------------------------------------------------------

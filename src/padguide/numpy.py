@@ -24,7 +24,12 @@ def lengths_to_mask(lengths, max_len: int | None = None) -> np.ndarray:
            [ True, False, False, False],
            [False, False, False, False]])
     """
-    lengths = np.asarray(lengths)
+    try:
+        lengths = np.asarray(lengths)
+    except ValueError:
+        raise ValueError(
+            "lengths must be a flat sequence of integers, got nested sequences"
+        ) from None
     if lengths.ndim != 1:
         raise ValueError(f"lengths must be one-dimensional, got shape {lengths.shape}")
     if lengths.size and not np.issubdtype(lengths.dtype, np.integer):
@@ -55,7 +60,13 @@ def mask_to_lengths(mask) -> np.ndarray:
     >>> mask_to_lengths([[True, True, False], [False, True, True]])
     array([2, 2])
     """
-    mask = np.asarray(mask)
+    try:
+        mask = np.asarray(mask)
+    except ValueError:
+        rows = [len(row) for row in mask]
+        raise ValueError(
+            f"mask must be rectangular (batch, time), got rows of lengths {rows}"
+        ) from None
     if mask.ndim != 2:
         raise ValueError(f"mask must be two-dimensional (batch, time), got shape {mask.shape}")
     if mask.dtype != np.bool_:

@@ -11,10 +11,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EmbeddingRun", "SparseGradient", "labelled_table", "row_labels"]
+__all__ = ["EmbeddingRun", "SparseGradient", "check_ids", "labelled_table", "row_labels"]
 
 DECIMALS = 4
 """Tensors are shown rounded to this many decimals."""
+
+
+def check_ids(ids, tokens: list[str]) -> np.ndarray:
+    """``ids`` as a ``(batch, time)`` integer array of valid rows of a ``len(tokens)`` table."""
+    try:
+        ids = np.asarray(ids)
+    except ValueError:
+        raise ValueError("ids must be rectangular (batch, time): pad them first") from None
+    if ids.ndim != 2:
+        raise ValueError(f"ids must be two-dimensional (batch, time), got shape {ids.shape}")
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"ids must hold integers, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= len(tokens)):
+        bad = int(ids.min()) if ids.min() < 0 else int(ids.max())
+        raise ValueError(f"ids must lie in [0, {len(tokens)}) (one row per token), got {bad}")
+    return ids.astype(np.int64)
 
 
 def row_labels(tokens: list[str], pad_id: int = 0) -> list[str]:

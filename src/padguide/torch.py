@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from padguide.results import EmbeddingRun, SparseGradient
+from padguide.results import EmbeddingRun, SparseGradient, check_ids
 
 __all__ = [
     "CLASSIC_IDS",
@@ -57,7 +57,7 @@ def embedding_run(
     included) so that another framework can start from the same numbers.
     The linear layer's weights and the position weights come from ``seed``.
     """
-    ids = np.asarray(ids)
+    ids = check_ids(ids, tokens)
     gen = torch.Generator().manual_seed(seed)
     emb = nn.Embedding(len(tokens), dim, padding_idx=padding_idx)
     with torch.no_grad():
