@@ -1,7 +1,9 @@
-"""PyTorch: the experiments the book runs on ``nn.Embedding(padding_idx=...)``.
+"""PyTorch: the shared recipes, PyTorch-only recipes, and the book's experiments.
 
-Every function is seeded and returns numpy data (see :mod:`padguide.results`),
-never tensors, so pages, claims and tests read the same thing.
+Recipes (top of the module) take and return tensors and import only torch;
+each can be copied into a project as it is. Experiments (below) are seeded and
+return numpy data (see :mod:`padguide.results`), never tensors, so pages,
+claims and tests read the same thing.
 """
 
 from __future__ import annotations
@@ -25,14 +27,341 @@ __all__ = [
     "embedding_run",
     "from_pretrained_run",
     "functional_run",
+    "key_padding_mask",
+    "lengths_to_mask",
+    "mask_from_ids",
+    "mask_to_lengths",
+    "masked_cross_entropy",
+    "masked_max",
+    "masked_mean",
+    "masked_softmax",
+    "masked_sum",
     "max_norm_run",
     "optimizer_drift",
     "scale_grad_by_freq_run",
+    "sdpa_mask",
     "seed_experiment",
     "sparse_run",
     "tied_weights_run",
+    "to_left_padding",
+    "to_right_padding",
     "twelfth_night_experiment",
 ]
+
+# --- recipes: the shared API (same names and meaning as padguide.numpy) --------------------
+
+
+def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """A ``(batch, max_len)`` boolean mask, ``True`` where a row has a real token.
+
+    >>> lengths_to_mask(torch.tensor([3, 1, 0]), max_len=4).int()
+    tensor([[1, 1, 1, 0],
+            [1, 0, 0, 0],
+            [0, 0, 0, 0]], dtype=torch.int32)
+    """
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1:
+        raise ValueError(f"lengths must be one-dimensional, got shape {tuple(lengths.shape)}")
+    if lengths.is_floating_point() or lengths.dtype == torch.bool:
+        raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+    if lengths.numel() and lengths.min() < 0:
+        i = int(lengths.argmin())
+        raise ValueError(f"lengths[{i}]={int(lengths[i])} is negative")
+    longest = int(lengths.max()) if lengths.numel() else 0
+    if max_len is None:
+        max_len = longest
+    elif longest > max_len:
+        i = int(lengths.argmax())
+        raise ValueError(f"lengths[{i}]={int(lengths[i])} exceeds max_len={max_len}")
+    elif max_len < 0:
+        raise ValueError(f"max_len must be >= 0, got {max_len}")
+    return torch.arange(max_len, device=lengths.device) < lengths[:, None]
+
+
+def mask_to_lengths(mask: torch.Tensor) -> torch.Tensor:
+    """The number of real tokens in each row of a ``(batch, time)`` mask.
+
+    >>> mask_to_lengths(torch.tensor([[True, True, False], [False, True, True]]))
+    tensor([2, 2])
+    """
+    mask = torch.as_tensor(mask)
+    if mask.dim() != 2:
+        raise ValueError(
+            f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
+        )
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    return mask.sum(dim=1)
+
+
+def masked_sum(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Sum over the time axis of the real tokens only; 0 for a row with none.
+
+    >>> masked_sum(torch.tensor([[1.0, 2.0, 99.0]]), torch.tensor([[True, True, False]]))
+    tensor([3.])
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if x.dim() not in (2, 3) or mask.shape != x.shape[:2]:
+        raise ValueError(
+            f"expected x (batch, time[, features]) and mask (batch, time), got x {tuple(x.shape)} and mask {tuple(mask.shape)}"
+        )
+    if x.dim() == 3:
+        mask = mask[:, :, None]
+    return torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum(dim=1)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the time axis of the real tokens only; 0 (and a finite gradient) for a row with none.
+
+    >>> masked_mean(torch.tensor([[1.0, 2.0, 99.0], [5.0, 5.0, 5.0]]), torch.tensor([[1, 1, 0], [0, 0, 0]]))
+    tensor([1.5000, 0.0000])
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if x.dim() not in (2, 3) or mask.shape != x.shape[:2]:
+        raise ValueError(
+            f"expected x (batch, time[, features]) and mask (batch, time), got x {tuple(x.shape)} and mask {tuple(mask.shape)}"
+        )
+    count = mask.sum(dim=1).to(x.dtype if x.is_floating_point() else torch.float32)
+    if x.dim() == 3:
+        mask, count = mask[:, :, None], count[:, None]
+    total = torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum(dim=1)
+    return total / count.clamp(min=1)
+
+
+def masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Maximum over the time axis of the real tokens only; 0 (and a finite gradient) for a row with none.
+
+    >>> masked_max(torch.tensor([[-3.0, -1.0, 99.0], [5.0, 5.0, 5.0]]), torch.tensor([[1, 1, 0], [0, 0, 0]]))
+    tensor([-1.,  0.])
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if x.dim() not in (2, 3) or mask.shape != x.shape[:2]:
+        raise ValueError(
+            f"expected x (batch, time[, features]) and mask (batch, time), got x {tuple(x.shape)} and mask {tuple(mask.shape)}"
+        )
+    if not x.is_floating_point():
+        x = x.float()
+    any_real = mask.any(dim=1)
+    if x.dim() == 3:
+        mask, any_real = mask[:, :, None], any_real[:, None]
+    # The dtype's lowest finite value, not -inf or -1e9: finite in float16 too.
+    lowest = torch.finfo(x.dtype).min
+    if x.shape[1] == 0:
+        return torch.zeros(x.shape[:1] + x.shape[2:], dtype=x.dtype, device=x.device)
+    filled = torch.where(mask, x, torch.full((), lowest, dtype=x.dtype, device=x.device))
+    return torch.where(
+        any_real, filled.amax(dim=1), torch.zeros((), dtype=x.dtype, device=x.device)
+    )
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last axis that gives masked positions probability 0.
+
+    A ``(batch, time)`` mask serves ``(batch, heads, query, time)`` scores
+    (missing axes after the batch axis are inserted). A row with no unmasked
+    position gives all zeros and a finite gradient, never NaN.
+
+    >>> masked_softmax(torch.tensor([[0.0, 0.0, 5.0], [1.0, 2.0, 3.0]]), torch.tensor([[1, 1, 0], [0, 0, 0]]))
+    tensor([[0.5000, 0.5000, 0.0000],
+            [0.0000, 0.0000, 0.0000]])
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if not scores.is_floating_point():
+        raise TypeError(f"scores must be floating point, got dtype {scores.dtype}")
+    if (
+        not 2 <= mask.dim() <= scores.dim()
+        or mask.shape[0] != scores.shape[0]
+        or mask.shape[-1] != scores.shape[-1]
+    ):
+        raise ValueError(
+            f"mask must be (batch, ..., time) for scores (batch, ..., time), got mask {tuple(mask.shape)} and scores {tuple(scores.shape)}"
+        )
+    mask = mask.reshape(mask.shape[:1] + (1,) * (scores.dim() - mask.dim()) + mask.shape[1:])
+    lowest = torch.full((), torch.finfo(scores.dtype).min, dtype=scores.dtype, device=scores.device)
+    filled = torch.where(mask, scores, lowest)
+    if scores.numel() == 0:
+        return torch.zeros_like(scores)
+    exp = torch.exp(filled - filled.amax(dim=-1, keepdim=True)) * mask
+    total = exp.sum(dim=-1, keepdim=True)
+    return exp / torch.where(total > 0, total, torch.ones_like(total))
+
+
+def to_left_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Move each row's real tokens from the start of the row to its end.
+
+    >>> to_left_padding(torch.tensor([[7, 8, 0, 0], [5, 6, 7, 0]]), torch.tensor([2, 3]))
+    tensor([[0, 0, 7, 8],
+            [0, 5, 6, 7]])
+    """
+    lengths = torch.as_tensor(lengths, device=x.device)
+    if x.dim() not in (2, 3) or lengths.shape != x.shape[:1]:
+        raise ValueError(
+            f"expected x (batch, time[, features]) and lengths (batch,), got x {tuple(x.shape)} and lengths {tuple(lengths.shape)}"
+        )
+    if lengths.is_floating_point() or lengths.dtype == torch.bool:
+        raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+    if lengths.numel() and (lengths.min() < 0 or lengths.max() > x.shape[1]):
+        raise ValueError(
+            f"lengths must lie in [0, {x.shape[1]}] (the time axis), got {lengths.tolist()}"
+        )
+    time = x.shape[1]
+    index = (torch.arange(time, device=x.device)[None, :] - (time - lengths)[:, None]) % max(
+        time, 1
+    )
+    if x.dim() == 3:
+        index = index[:, :, None].expand(-1, -1, x.shape[2])
+    return torch.gather(x, 1, index)
+
+
+def to_right_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Move each row's real tokens from the end of the row to its start.
+
+    >>> to_right_padding(torch.tensor([[0, 0, 7, 8], [0, 5, 6, 7]]), torch.tensor([2, 3]))
+    tensor([[7, 8, 0, 0],
+            [5, 6, 7, 0]])
+    """
+    lengths = torch.as_tensor(lengths, device=x.device)
+    if x.dim() not in (2, 3) or lengths.shape != x.shape[:1]:
+        raise ValueError(
+            f"expected x (batch, time[, features]) and lengths (batch,), got x {tuple(x.shape)} and lengths {tuple(lengths.shape)}"
+        )
+    if lengths.is_floating_point() or lengths.dtype == torch.bool:
+        raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+    if lengths.numel() and (lengths.min() < 0 or lengths.max() > x.shape[1]):
+        raise ValueError(
+            f"lengths must lie in [0, {x.shape[1]}] (the time axis), got {lengths.tolist()}"
+        )
+    time = x.shape[1]
+    index = (torch.arange(time, device=x.device)[None, :] + (time - lengths)[:, None]) % max(
+        time, 1
+    )
+    if x.dim() == 3:
+        index = index[:, :, None].expand(-1, -1, x.shape[2])
+    return torch.gather(x, 1, index)
+
+
+def masked_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean cross-entropy over the real tokens; 0 (not NaN) for a batch with none.
+
+    Equals ``F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad)``
+    when ``mask`` is ``targets != pad``.
+
+    >>> logits = torch.log(torch.tensor([[[0.5, 0.5], [0.9, 0.1]]]))
+    >>> round(float(masked_cross_entropy(logits, torch.tensor([[0, 1]]), torch.tensor([[1, 0]]))), 4)
+    0.6931
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if logits.dim() != 3 or targets.shape != logits.shape[:2] or mask.shape != targets.shape:
+        raise ValueError(
+            f"expected logits (batch, time, classes), targets and mask (batch, time), got {tuple(logits.shape)}, {tuple(targets.shape)}, {tuple(mask.shape)}"
+        )
+    if targets.is_floating_point() or targets.dtype == torch.bool:
+        raise TypeError(f"targets must hold integer class ids, got dtype {targets.dtype}")
+    real = targets[mask]
+    if real.numel() and (real.min() < 0 or real.max() >= logits.shape[-1]):
+        raise ValueError(
+            f"targets at real positions must lie in [0, {logits.shape[-1]}), got {int(real.min())}..{int(real.max())}"
+        )
+    log_probs = torch.log_softmax(
+        logits.float() if not logits.is_floating_point() else logits, dim=-1
+    )
+    safe_targets = torch.where(mask, targets, torch.zeros_like(targets))
+    picked = torch.gather(log_probs, -1, safe_targets[..., None])[..., 0]
+    zero = torch.zeros((), dtype=picked.dtype, device=picked.device)
+    return -torch.where(mask, picked, zero).sum() / mask.sum().clamp(min=1)
+
+
+# --- recipes: PyTorch only -------------------------------------------------------------------
+
+
+def mask_from_ids(ids: torch.Tensor, padding_idx: int = 0) -> torch.Tensor:
+    """The mask of real tokens (``True``) in a batch of ids padded with ``padding_idx``.
+
+    >>> mask_from_ids(torch.tensor([[4, 2, 0]]), padding_idx=0)
+    tensor([[ True,  True, False]])
+    """
+    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise TypeError(f"ids must hold integers, got dtype {ids.dtype}")
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, int) or padding_idx < 0:
+        raise ValueError(f"padding_idx must be an int >= 0, got {padding_idx!r}")
+    if ids.numel() and ids.min() < 0:
+        raise ValueError(f"ids must be >= 0, got {int(ids.min())}")
+    return ids != padding_idx
+
+
+def key_padding_mask(mask: torch.Tensor) -> torch.Tensor:
+    """``nn.MultiheadAttention``'s ``key_padding_mask`` from a mask of real tokens.
+
+    Its polarity is the opposite of padguide's: ``True`` means *ignore this key*.
+
+    >>> key_padding_mask(torch.tensor([[True, True, False]]))
+    tensor([[False, False,  True]])
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if mask.dim() != 2:
+        raise ValueError(
+            f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
+        )
+    return ~mask
+
+
+def sdpa_mask(mask: torch.Tensor, causal: bool = False) -> torch.Tensor:
+    """A boolean ``attn_mask`` for ``F.scaled_dot_product_attention`` (``True`` = attend).
+
+    Shape ``(batch, 1, time, time)``: query ``i`` attends key ``j`` when ``j`` is
+    a real token (and ``j <= i`` if ``causal``). A query row that would attend
+    no key at all (a row of padding only, or left padding under ``causal``)
+    attends every key instead, so its output is finite rather than NaN; it
+    sits at a padded position, so ignore it downstream.
+
+    >>> sdpa_mask(torch.tensor([[True, True, False]]))[0, 0].int()
+    tensor([[1, 1, 0],
+            [1, 1, 0],
+            [1, 1, 0]], dtype=torch.int32)
+    >>> sdpa_mask(torch.tensor([[False, True, True]]), causal=True)[0, 0].int()
+    tensor([[1, 1, 1],
+            [0, 1, 0],
+            [0, 1, 1]], dtype=torch.int32)
+    """
+    if mask.dtype != torch.bool:
+        if mask.numel() and not ((mask == 0) | (mask == 1)).all():
+            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+        mask = mask.bool()
+    if mask.dim() != 2:
+        raise ValueError(
+            f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
+        )
+    time = mask.shape[1]
+    attend = mask[:, None, None, :].expand(-1, 1, time, -1)
+    if causal:
+        attend = attend & torch.ones(time, time, dtype=torch.bool, device=mask.device).tril()
+    # A row that may attend nothing makes softmax NaN: let padded queries attend everything.
+    return attend | ~attend.any(dim=-1, keepdim=True)
+
+
+# --- experiments ----------------------------------------------------------------------------
 
 CLASSIC_IDS = np.array([[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]])
 """The ids of the classic demonstration: two rows, 0 is padding."""
