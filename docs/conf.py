@@ -42,7 +42,13 @@ author = "The padguide authors"
 copyright = f"{date.today().year}, {author}"
 version = release = padguide.__version__
 
-extensions = ["myst_nb", "sphinx_design", "sphinx_copybutton"]
+extensions = [
+    "myst_nb",
+    "sphinx_design",
+    "sphinx_copybutton",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
 
@@ -73,3 +79,14 @@ html_theme_options = {
 }
 
 copybutton_exclude = ".linenos, .gp, .go"
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_numpy_docstring = True
+# Names from other projects resolve only with their inventories (intersphinx),
+# which an offline build cannot fetch: padguide's own names must all resolve.
+nitpick_ignore_regex = [
+    ("py:.*", r"(np|numpy|torch|tf|tensorflow|keras|pd|pandas|matplotlib)(\..*)?"),
+    ("py:class", r"(collections\.abc|enum|types|pathlib)\..*"),
+]

@@ -17,7 +17,15 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 HTML = DOCS / "_build" / "html"
-PAGES = sorted(p.stem for p in DOCS.glob("*.md"))
+PAGES = sorted(
+    p.relative_to(DOCS).with_suffix("").as_posix()
+    for p in DOCS.rglob("*.md")
+    if "_build" not in p.parts
+)
+SHARED_RECIPES = (
+    "lengths_to_mask", "mask_to_lengths", "masked_sum", "masked_mean", "masked_max",
+    "masked_softmax", "to_left_padding", "to_right_padding", "masked_cross_entropy",
+)  # fmt: skip
 
 pytestmark = pytest.mark.html
 
@@ -71,9 +79,9 @@ def test_every_glue_is_resolved(page):
         assert pasted.get_text(strip=True), f"empty glued value in {page}"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p not in {"index", "claims"}])
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in {"index", "claims", "api"}])
 def test_pages_open_with_what_you_will_learn(page):
-    # The home and claims pages introduce themselves in prose instead.
+    # The home, claims and API pages introduce themselves in prose instead.
     assert "What you will learn" in soup(page).select_one("article").get_text()
 
 
@@ -117,3 +125,44 @@ def test_home_shows_the_computed_answer_and_versions():
     assert "padding_idx" in text
     assert "IndexedSlices" in text
     assert "torch" in tables[1].get_text()
+
+
+def _recipe_tabs() -> dict[str, dict[str, str]]:
+    """For each recipe page: tab label -> the code shown in that tab."""
+    shown = {}
+    for page in (p for p in PAGES if p.startswith("recipes/")):
+        for tab_set in soup(page).select(".sd-tab-set"):
+            labels = [label.get_text(strip=True) for label in tab_set.select("label.sd-tab-label")]
+            contents = tab_set.select(".sd-tab-content")
+            for label, content in zip(labels, contents, strict=True):
+                code = "\n".join(pre.get_text() for pre in content.select("pre"))
+                shown.setdefault(label, []).append(code)
+    return {label: "\n".join(codes) for label, codes in shown.items()}
+
+
+@pytest.mark.parametrize("name", SHARED_RECIPES)
+def test_every_shared_recipe_is_shown_in_all_three_tabs(name):
+    tabs = _recipe_tabs()
+    for framework in ("NumPy", "PyTorch", "Keras"):
+        assert f"def {name}(" in tabs.get(framework, ""), (name, framework)
+
+
+@pytest.mark.parametrize(
+    ("framework", "names"),
+    [
+        ("PyTorch", ["mask_from_ids", "key_padding_mask", "sdpa_mask"]),
+        ("Keras", ["attention_mask", "class MaskedDense", "class PaddingIdxEmbedding", "densify"]),
+    ],
+)
+def test_framework_only_recipes_are_shown_in_their_tab(framework, names):
+    code = _recipe_tabs()[framework]
+    for name in names:
+        assert (name if name.startswith("class") else f"def {name}(") in code
+
+
+def test_shown_recipes_start_with_their_imports():
+    for label, code in _recipe_tabs().items():
+        for block in code.split("\n\n\n"):
+            if "def " in block or "class " in block:
+                first = block.lstrip().splitlines()[0]
+                assert first.startswith("import "), (label, first)

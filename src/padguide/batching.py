@@ -45,6 +45,8 @@ def pad(
         Width of the batch; by default the longest sequence. A sequence longer
         than ``length`` raises :class:`ValueError`: padding never truncates.
 
+    Examples
+    --------
     >>> pad([[5, 3, 2], [4]])
     array([[5, 3, 2],
            [4, 0, 0]])

@@ -16,6 +16,7 @@ from padguide.results import EmbeddingRun
 __all__ = [
     "SideBySide",
     "keras_embedding_to_torch",
+    "porting_check",
     "side_by_side",
     "summary_table",
     "torch_embedding_to_keras",
@@ -197,3 +198,31 @@ def keras_embedding_to_torch(layer):
         raise ValueError("layer has no weights yet: call it on a batch or build() it first")
     weights = torch.as_tensor(np.array(layer.embeddings.numpy()))
     return torch.nn.Embedding.from_pretrained(weights, freeze=False, padding_idx=padding_idx)
+
+
+def porting_check(padding_idx: int | None = 0, seed: int = 0) -> dict[str, float]:
+    """Port an ``nn.Embedding`` to Keras and back; largest output and gradient differences."""
+    import tensorflow as tf
+    import torch
+
+    torch.manual_seed(seed)
+    module = torch.nn.Embedding(6, 3, padding_idx=padding_idx)
+    layer = torch_embedding_to_keras(module)
+    back = keras_embedding_to_torch(layer)
+    ids = np.array([[1, 2, 2, 0], [5, 2, 3, 0]])
+    weights = np.random.default_rng(seed).standard_normal((2, 4, 3)).astype(np.float32)
+    result = {"keras_layer": type(layer).__name__, "padding_idx_back": back.padding_idx}
+    with tf.GradientTape() as tape:
+        out_keras = layer(ids)
+        loss = tf.reduce_sum(out_keras * weights)
+    grad_keras = tf.convert_to_tensor(tape.gradient(loss, layer.embeddings)).numpy()
+    for name, torch_side in (("torch", module), ("torch_again", back)):
+        out_torch = torch_side(torch.as_tensor(ids))
+        (out_torch * torch.as_tensor(weights)).sum().backward()
+        result[f"{name}_output_difference"] = float(
+            np.abs(out_torch.detach().numpy() - np.asarray(out_keras)).max()
+        )
+        result[f"{name}_gradient_difference"] = float(
+            np.abs(torch_side.weight.grad.numpy() - grad_keras).max()
+        )
+    return result

@@ -24,12 +24,15 @@ __all__ = [
     "DensifyResult",
     "LayerMasking",
     "MaskedDense",
+    "MaskedLoss",
+    "OutOfRange",
     "PaddingIdxEmbedding",
     "attention_mask",
     "densify",
     "densify_methods",
     "densify_table",
     "embedding_run",
+    "guide_temporal_softmax",
     "keras_adam_is_lazy",
     "layer_masking",
     "lengths_to_mask",
@@ -43,6 +46,10 @@ __all__ = [
     "masking_table",
     "out_of_range_run",
     "pad_row_drift",
+    "pad_row_under_adamw",
+    "pad_sequences_default",
+    "polarity_keras",
+    "retraces",
     "seed_experiment",
     "to_left_padding",
     "to_right_padding",
@@ -485,7 +492,7 @@ def densify(gradient) -> tf.Tensor:
 # --- experiments ---------------------------------------------------------------------------
 
 CONSUMERS = ("masked", "dense")
-"""The layer after the embedding: ``MaskedDense`` (consumes the mask) or ``Dense`` (does not)."""
+"""Choices for the layer after the embedding, ``MaskedDense`` (consumes the mask) or ``Dense``."""
 
 
 def _masked_dense_type(K):
@@ -849,3 +856,106 @@ def pad_row_drift(consumer: str, optimizer: str = "SGD", steps: int = 5, seed: i
             loss = tf.reduce_sum(dense(emb(inputs)) ** 2)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
     return float(np.abs(emb.embeddings.numpy()[0] - start).max())
+
+
+def guide_temporal_softmax(ids=((3, 4, 0, 0),), seed: int = 0) -> dict[str, np.ndarray]:
+    """The ``TemporalSoftmax`` layer of the Keras guide "Understanding masking & padding".
+
+    Rebuilt as the guide writes it (``Embedding(10, 32, mask_zero=True)`` →
+    ``Dense(1)`` → exponentials times the mask, divided by their sum over the
+    *last* axis, which after ``Dense(1)`` has size 1), next to
+    :func:`masked_softmax` over the time axis of the same scores.
+    """
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    ids = np.asarray(ids)
+    emb = K.layers.Embedding(input_dim=10, output_dim=32, mask_zero=True)
+    dense = K.layers.Dense(1)
+    scores = dense(emb(ids))
+    mask = emb.compute_mask(ids)
+    # The guide's call(): note the sum over axis=-1, not over time.
+    broadcast_float_mask = tf.expand_dims(tf.cast(mask, "float32"), -1)
+    inputs_exp = tf.exp(scores) * broadcast_float_mask
+    inputs_sum = tf.reduce_sum(inputs_exp * broadcast_float_mask, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        guide = (inputs_exp / inputs_sum).numpy()[..., 0]
+    ours = np.asarray(masked_softmax(np.asarray(scores)[..., 0], np.asarray(mask)))
+    return {"ids": ids, "guide": guide, "masked_softmax": ours}
+
+
+def pad_row_under_adamw(padding_idx: int = 1, steps: int = 5, seed: int = 0) -> dict[str, float]:
+    """Largest magnitude in the pad row after ``steps`` of AdamW (weight decay 0.1), ours and Keras'.
+
+    Both layers see the same batch, padded with ``padding_idx``; Keras'
+    ``Embedding`` has no notion of a pad id other than 0, so its row
+    ``padding_idx`` is an ordinary row.
+    """
+    K = get_keras()
+    ids = np.array([[2, 3, 4, padding_idx], [5, padding_idx, padding_idx, padding_idx]])
+    result = {}
+    for name, layer in (
+        ("PaddingIdxEmbedding", PaddingIdxEmbedding(8, 3, padding_idx=padding_idx)),
+        ("keras.layers.Embedding", K.layers.Embedding(8, 3)),
+    ):
+        K.utils.set_random_seed(seed)
+        layer.build((None, None))
+        opt = K.optimizers.AdamW(learning_rate=0.1, weight_decay=0.1)
+        for _ in range(steps):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(layer(ids) ** 2)
+            grads = tape.gradient(loss, layer.trainable_variables)
+            opt.apply_gradients(zip(grads, layer.trainable_variables, strict=True))
+        result[name] = float(np.abs(layer.embeddings.numpy()[padding_idx]).max())
+    return result
+
+
+# --- pitfalls ------------------------------------------------------------------------------
+
+
+def polarity_keras(seed: int = 0) -> dict[str, str]:
+    """What ``True`` means in Keras' masks, found by running them."""
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    x = np.random.default_rng(seed).standard_normal((1, 3, 4)).astype("float32")
+    mha = K.layers.MultiHeadAttention(num_heads=1, key_dim=4)
+    marked = np.array([[[True, False, False]] * 3])  # (batch, query, key): only key 0 marked
+    _, scores = mha(x, x, attention_mask=marked, return_attention_scores=True)
+    mha_meaning = "attend" if float(np.asarray(scores)[0, 0, 0, 0]) > 0.99 else "ignore"
+    emb = K.layers.Embedding(5, 2, mask_zero=True)
+    embedding_mask = np.asarray(emb.compute_mask(np.array([[3, 0]])))[0]
+    embedding_meaning = "keep (real token)" if embedding_mask.tolist() == [True, False] else "drop"
+    return {
+        "keras.layers.MultiHeadAttention(attention_mask=...)": mha_meaning,
+        "Embedding(mask_zero=True).compute_mask": embedding_meaning,
+    }
+
+
+def pad_sequences_default() -> list[list[int]]:
+    """``keras.utils.pad_sequences`` on ``[[1, 2, 3], [4]]`` with its defaults."""
+    K = get_keras()
+    return K.utils.pad_sequences([[1, 2, 3], [4]]).tolist()
+
+
+def retraces(lengths: list[int], multiple_of: int | None = None) -> int:
+    """How many times a ``tf.function`` traces while batches of these lengths arrive.
+
+    With ``multiple_of``, each batch is padded up to the next multiple first
+    (``pad_to_multiple_of`` in Hugging Face collators), so fewer shapes occur.
+    """
+    traces = []
+
+    @tf.function(reduce_retracing=False)
+    def step(batch):
+        traces.append(batch.shape)  # runs only while tracing
+        return tf.reduce_sum(batch)
+
+    # TensorFlow logs a retracing warning to stderr; this function reports the count instead.
+    logger = tf.get_logger()
+    was_disabled, logger.disabled = logger.disabled, True
+    try:
+        for length in lengths:
+            padded = length if multiple_of is None else -(-length // multiple_of) * multiple_of
+            step(tf.zeros((2, padded)))
+    finally:
+        logger.disabled = was_disabled
+    return len(traces)

@@ -19,15 +19,25 @@ from padguide.results import EmbeddingRun, SparseGradient, check_ids
 
 __all__ = [
     "CLASSIC_IDS",
+    "OPTIMIZERS",
+    "BagRun",
+    "MaxNormRun",
     "OptimizerDrift",
+    "PadVectorRun",
+    "PretrainedRun",
+    "SparseRun",
     "adam_laziness",
+    "all_padded_query",
     "bag_vs_mean",
+    "batched_generation",
     "custom_pad_vector",
     "drift_table",
     "embedding_run",
     "from_pretrained_run",
     "functional_run",
+    "half_precision_fill",
     "key_padding_mask",
+    "leaks_across_padding",
     "lengths_to_mask",
     "mask_from_ids",
     "mask_to_lengths",
@@ -37,7 +47,9 @@ __all__ = [
     "masked_softmax",
     "masked_sum",
     "max_norm_run",
+    "micro_batch_means",
     "optimizer_drift",
+    "polarity_torch",
     "scale_grad_by_freq_run",
     "sdpa_mask",
     "seed_experiment",
@@ -364,7 +376,7 @@ def sdpa_mask(mask: torch.Tensor, causal: bool = False) -> torch.Tensor:
 # --- experiments ----------------------------------------------------------------------------
 
 CLASSIC_IDS = np.array([[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]])
-"""The ids of the classic demonstration: two rows, 0 is padding."""
+"""Ids of the classic demonstration (two rows; 0 is padding)."""
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -714,3 +726,179 @@ def adam_laziness(seed: int = 0) -> dict[str, float]:
             opt.step()
         moved[name] = float((emb.weight[3].detach() - before).abs().max())
     return moved
+
+
+# --- pitfalls ------------------------------------------------------------------------------
+
+
+def _attended(weights: torch.Tensor) -> bool:
+    return bool(weights[0].item() > 0)
+
+
+def polarity_torch() -> dict[str, str]:
+    """What ``True`` means in each PyTorch attention mask, found by running it.
+
+    Key 0 is marked ``True``: if it then gets attention weight 0, ``True``
+    means *ignore*; if it gets weight > 0 while the other keys are blocked or
+    free, ``True`` means *attend*.
+    """
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 4)
+    marked = torch.tensor([[True, False, False]])
+    mha = nn.MultiheadAttention(4, 1, batch_first=True)
+    _, weights = mha(x, x, x, key_padding_mask=marked, need_weights=True)
+    mha_meaning = "attend" if _attended(weights[0, 0]) else "ignore"
+    q = x[:, None]  # (batch, heads, time, dim)
+    out = F.scaled_dot_product_attention(
+        q, q, x[:, None] * 0 + torch.eye(3, 4), attn_mask=marked[:, None]
+    )
+    # With value rows one-hot, the output is the attention weights themselves.
+    sdpa_meaning = "attend" if _attended(out[0, 0, 0]) else "ignore"
+    return {
+        "nn.MultiheadAttention(key_padding_mask=...)": mha_meaning,
+        "F.scaled_dot_product_attention(attn_mask=bool)": sdpa_meaning,
+    }
+
+
+def all_padded_query(seed: int = 0) -> dict[str, list[float]]:
+    """``nn.MultiheadAttention`` for a query whose keys are all padding (CPU)."""
+    torch.manual_seed(seed)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    x = torch.randn(1, 3, 4)
+    every_key_padded = torch.ones(1, 3, dtype=torch.bool)
+    result = {}
+    with torch.no_grad():
+        for mode in ("train", "eval"):
+            mha.train(mode == "train")
+            for need_weights in (True, False):
+                out, _ = mha(x, x, x, key_padding_mask=every_key_padded, need_weights=need_weights)
+                result[f"{mode}, need_weights={need_weights}"] = out[0, 0, :2].tolist()
+    return result
+
+
+def half_precision_fill() -> dict[str, object]:
+    """What a ``-1e9`` fill does in float16, against ``masked_softmax``."""
+    scores = torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], dtype=torch.float16)
+    mask = torch.tensor([[True, True, False], [False, False, False]])
+    additive = (~mask).to(torch.float16) * -1e9  # built as many codebases build it
+    try:
+        scores.masked_fill(~mask, -1e9)
+        masked_fill_error = ""
+    except RuntimeError as err:
+        masked_fill_error = f"RuntimeError: {err}"
+    return {
+        "minus_1e9_in_float16": float(torch.tensor(-1e9).to(torch.float16)),
+        "masked_fill_error": masked_fill_error,
+        "additive_softmax": torch.softmax(scores + additive, -1).float().tolist(),
+        "masked_softmax": masked_softmax(scores, mask).float().tolist(),
+    }
+
+
+def micro_batch_means(seed: int = 0) -> dict[str, float]:
+    """Averaging per-micro-batch token means is not the token mean of the whole batch."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(4, 6, 5, generator=gen)
+    targets = torch.randint(1, 5, (4, 6), generator=gen)
+    lengths = torch.tensor([6, 5, 2, 1])
+    mask = torch.arange(6)[None, :] < lengths[:, None]
+    targets = torch.where(mask, targets, 0)
+
+    def token_losses(b):
+        return F.cross_entropy(
+            logits[b].flatten(0, 1), targets[b].flatten(), ignore_index=0, reduction="sum"
+        )
+
+    halves = [slice(0, 2), slice(2, 4)]
+    means = [token_losses(h) / mask[h].sum() for h in halves]
+    return {
+        "whole batch, ignore_index mean": float(
+            F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=0)
+        ),
+        "mean of micro-batch means": float(sum(means) / len(means)),
+        "sum of micro-batch sums / all real tokens": float(
+            sum(token_losses(h) for h in halves) / mask.sum()
+        ),
+    }
+
+
+class _TinyDecoder(nn.Module):
+    """Embedding + learned positions + one causal self-attention layer + head."""
+
+    def __init__(self, vocab: int = 12, dim: int = 8, max_len: int = 16) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim, padding_idx=0)
+        self.position = nn.Embedding(max_len, dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.head = nn.Linear(dim, vocab)
+
+    def forward(self, ids, positions, attn_mask):
+        h = self.embed(ids) + self.position(positions)
+        q, k, v = self.qkv(h).chunk(3, dim=-1)
+        h = (
+            h
+            + F.scaled_dot_product_attention(
+                q[:, None], k[:, None], v[:, None], attn_mask=attn_mask
+            )[:, 0]
+        )
+        return self.head(h)
+
+
+def batched_generation(seed: int = 0) -> dict[str, float]:
+    """Next-token logits of a short prompt batched with a long one, against the prompt alone.
+
+    Returns, for each way of batching, the largest difference from the
+    prompt run alone.
+    """
+    torch.manual_seed(seed)
+    model = _TinyDecoder().eval()
+    short, long = [5, 3, 7], [4, 9, 2, 6, 8, 1]
+    time = len(long)
+
+    def logits_alone():
+        ids = torch.tensor([short])
+        pos = torch.arange(len(short))[None]
+        return model(ids, pos, torch.ones(1, 1, len(short), len(short), dtype=torch.bool).tril())[
+            0, -1
+        ]
+
+    def batched(side: str, position_ids: bool):
+        ids = torch.tensor([long, short + [0] * 3] if side == "right" else [long, [0] * 3 + short])
+        mask = ids != 0
+        pos = (
+            (mask.cumsum(-1) - 1).clamp(min=0)
+            if position_ids
+            else torch.arange(time)[None].expand(2, -1)
+        )
+        out = model(ids, pos, sdpa_mask(mask, causal=True))
+        return out[1, -1]  # the last column: where a generator reads the next token
+
+    with torch.no_grad():
+        alone = logits_alone()
+        cases = {
+            "right padding": batched("right", position_ids=True),
+            "left padding, positions 0..T-1": batched("left", position_ids=False),
+            "left padding, positions skip the pads": batched("left", position_ids=True),
+        }
+        return {name: float((out - alone).abs().max()) for name, out in cases.items()}
+
+
+def leaks_across_padding(seed: int = 0) -> dict[str, float]:
+    """How much the real positions' outputs change when only the padding's values change."""
+    torch.manual_seed(seed)
+    lengths = torch.tensor([4, 2])
+    mask = (torch.arange(6)[None, :] < lengths[:, None])[:, None, :]  # (batch, 1, time)
+    x = torch.randn(2, 3, 6)
+    other_padding = torch.where(mask, x, torch.randn(2, 3, 6) * 5)
+    conv = nn.Conv1d(3, 3, kernel_size=3, padding=1)
+    norm = nn.BatchNorm1d(3).train()
+    with torch.no_grad():
+        conv_change = (
+            (conv(x) - conv(other_padding)).abs().masked_select(mask.expand(-1, 3, -1)).max()
+        )
+        norm_change = (
+            (norm(x) - norm(other_padding)).abs().masked_select(mask.expand(-1, 3, -1)).max()
+        )
+    return {
+        "Conv1d(kernel_size=3)": float(conv_change),
+        "BatchNorm1d (training)": float(norm_change),
+    }

@@ -35,6 +35,7 @@ __all__ = [
     "NotApplicable",
     "Outcome",
     "Result",
+    "Shown",
     "check",
     "check_all",
     "claim",

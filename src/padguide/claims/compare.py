@@ -57,3 +57,67 @@ def _():
     real = s.torch.ids != 0
     diff = float(np.abs(s.torch.outputs - s.keras_masked.outputs)[real].max())
     return Evidence(diff <= TOLERANCE, {"max_abs_difference": diff})
+
+
+def _losses(all_padding: bool) -> dict[str, float]:
+    import keras
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((2, 4, 5)).astype(np.float32)
+    targets = np.array([[3, 1, 0, 0], [2, 4, 4, 0]])
+    if all_padding:
+        targets = np.zeros_like(targets)
+    flat_logits, flat_targets = (
+        torch.as_tensor(logits).flatten(0, 1),
+        torch.as_tensor(targets).flatten(),
+    )
+    ignore_class = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    return {
+        "torch_ignore_index": float(F.cross_entropy(flat_logits, flat_targets, ignore_index=0)),
+        "keras_ignore_class": float(ignore_class(targets, logits)),
+    }
+
+
+@claim(
+    "compare.ignore-class-equals-ignore-index",
+    framework="compare",
+    statement="Keras' ignore_class=0 and PyTorch's ignore_index=0 give the same cross-entropy "
+    "on the same logits.",
+)
+def _():
+    losses = _losses(all_padding=False)
+    return Evidence(
+        bool(np.isclose(losses["torch_ignore_index"], losses["keras_ignore_class"], rtol=1e-6)),
+        losses,
+    )
+
+
+@claim(
+    "compare.all-padding-loss-nan-vs-zero",
+    framework="compare",
+    statement="On a batch of padding only, PyTorch's ignore_index mean is NaN (0 / 0) while "
+    "Keras' ignore_class mean is 0.",
+)
+def _():
+    losses = _losses(all_padding=True)
+    return Evidence(
+        bool(np.isnan(losses["torch_ignore_index"]) and losses["keras_ignore_class"] == 0), losses
+    )
+
+
+for _pad in (0, None):
+
+    @claim(
+        f"compare.porting-keeps-pad-semantics-{'padding-idx' if _pad == 0 else 'no-pad'}",
+        framework="compare",
+        statement="torch_embedding_to_keras and back give the same outputs and gradients "
+        + ("for nn.Embedding(padding_idx=0)." if _pad == 0 else "without padding_idx."),
+    )
+    def _(pad=_pad):
+        from padguide.compare import porting_check
+
+        r = porting_check(padding_idx=pad)
+        diffs = [v for k, v in r.items() if k.endswith("difference")]
+        return Evidence(max(diffs) <= TOLERANCE and r["padding_idx_back"] == pad, r)

@@ -218,3 +218,64 @@ def _():
     pk = _pk()
     adamw, sgd = pk.pad_row_drift("masked", "AdamW"), pk.pad_row_drift("masked", "SGD")
     return Evidence(adamw > 0 and sgd == 0, {"AdamW": adamw, "SGD": sgd})
+
+
+@claim(
+    "keras.guide-temporal-softmax-gives-nan",
+    framework="keras",
+    statement="The TemporalSoftmax of the Keras masking guide returns 1 at every real step "
+    "and NaN at every masked one: it sums over the size-1 feature axis, not over time.",
+)
+def _():
+    r = _pk().guide_temporal_softmax()
+    real = r["ids"] != 0
+    guide = r["guide"]
+    holds = bool(np.allclose(guide[real], 1.0) and np.isnan(guide[~real]).all())
+    return Evidence(holds, {"ids": r["ids"], "guide_output": guide})
+
+
+@claim(
+    "keras.masked-softmax-over-time",
+    framework="keras",
+    statement="padguide's masked_softmax on the same scores sums to 1 over the real steps and "
+    "gives 0 at the masked ones.",
+)
+def _():
+    r = _pk().guide_temporal_softmax()
+    probs, real = r["masked_softmax"], r["ids"] != 0
+    return Evidence(
+        bool(np.allclose(probs.sum(-1), 1) and (probs[~real] == 0).all()), {"masked_softmax": probs}
+    )
+
+
+@claim(
+    "keras.padding-idx-embedding-keeps-pad-row",
+    framework="keras",
+    statement="padguide's PaddingIdxEmbedding keeps its pad row exactly zero under AdamW with "
+    "weight decay; Keras' Embedding lets the same row move.",
+)
+def _():
+    moved = _pk().pad_row_under_adamw(padding_idx=1)
+    return Evidence(
+        moved["PaddingIdxEmbedding"] == 0 and moved["keras.layers.Embedding"] > 0, moved
+    )
+
+
+@claim(
+    "keras.attention-mask-true-attends",
+    framework="keras",
+    statement="In keras.layers.MultiHeadAttention's attention_mask, True means attend.",
+)
+def _():
+    meaning = _pk().polarity_keras()["keras.layers.MultiHeadAttention(attention_mask=...)"]
+    return Evidence(meaning == "attend", {"True means": meaning})
+
+
+@claim(
+    "keras.pad-sequences-pads-left",
+    framework="keras",
+    statement="keras.utils.pad_sequences pads (and truncates) on the left by default.",
+)
+def _():
+    padded = _pk().pad_sequences_default()
+    return Evidence(padded == [[1, 2, 3], [0, 0, 4]], {"pad_sequences([[1, 2, 3], [4]])": padded})

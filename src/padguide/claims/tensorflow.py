@@ -112,3 +112,21 @@ def _():
         len(at_pad) > 0 and bool((at_pad == 0).all()),
         {"pad_slices": len(at_pad), "their_values": at_pad[:, 0]},
     )
+
+
+@claim(
+    "tensorflow.tf-function-traces-per-shape",
+    framework="tensorflow",
+    statement="A tf.function traces again for every new batch length; padding lengths up to a "
+    "multiple of 8 makes fewer shapes and fewer traces.",
+)
+def _():
+    import padguide.keras as pk
+
+    lengths = [3, 5, 6, 7, 9, 12, 13, 17]
+    plain, rounded = pk.retraces(lengths), pk.retraces(lengths, multiple_of=8)
+    expected_rounded = len({-(-n // 8) * 8 for n in lengths})
+    return Evidence(
+        plain == len(set(lengths)) and rounded == expected_rounded,
+        {"lengths": lengths, "traces": plain, "traces_multiple_of_8": rounded},
+    )

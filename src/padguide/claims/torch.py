@@ -373,3 +373,123 @@ def _():
 def _():
     moved = _pt().adam_laziness()
     return Evidence(moved["SparseAdam"] == 0 and moved["Adam"] > 0, moved)
+
+
+# --- pitfalls --------------------------------------------------------------------------------
+
+
+@claim(
+    "torch.key-padding-mask-true-ignores",
+    framework="torch",
+    statement="In nn.MultiheadAttention's key_padding_mask, True means ignore this key: the "
+    "opposite of a Keras mask.",
+)
+def _():
+    meaning = _pt().polarity_torch()["nn.MultiheadAttention(key_padding_mask=...)"]
+    return Evidence(meaning == "ignore", {"True means": meaning})
+
+
+@claim(
+    "torch.sdpa-bool-mask-true-attends",
+    framework="torch",
+    statement="In F.scaled_dot_product_attention, a boolean attn_mask's True means attend.",
+)
+def _():
+    meaning = _pt().polarity_torch()["F.scaled_dot_product_attention(attn_mask=bool)"]
+    return Evidence(meaning == "attend", {"True means": meaning})
+
+
+@claim(
+    "torch.mha-all-padded-query-nan",
+    framework="torch",
+    statement="nn.MultiheadAttention returns NaN for a query whose keys are all padding when "
+    "need_weights=True (CPU).",
+)
+def _():
+    r = _pt().all_padded_query()
+    cells = [r["train, need_weights=True"], r["eval, need_weights=True"]]
+    return Evidence(bool(np.isnan(cells).all()), r)
+
+
+@claim(
+    "torch.mha-all-padded-query-depends-on-path",
+    framework="torch",
+    statement="With need_weights=False the same query gets 0 in training mode but NaN in "
+    "eval mode, where the fused fast path runs (CPU).",
+)
+def _():
+    r = _pt().all_padded_query()
+    train, evaluation = r["train, need_weights=False"], r["eval, need_weights=False"]
+    return Evidence(bool(np.all(np.array(train) == 0) and np.isnan(evaluation).all()), r)
+
+
+@claim(
+    "torch.minus-1e9-overflows-in-float16",
+    framework="torch",
+    statement="-1e9 is -inf in float16, so an additive -1e9 mask gives NaN for a row with "
+    "nothing to attend; masked_softmax gives zeros.",
+)
+def _():
+    r = _pt().half_precision_fill()
+    holds = (
+        r["minus_1e9_in_float16"] == float("-inf")
+        and np.isnan(r["additive_softmax"][1]).all()
+        and r["masked_softmax"][1] == [0.0, 0.0, 0.0]
+    )
+    return Evidence(
+        bool(holds),
+        {k: r[k] for k in ("minus_1e9_in_float16", "additive_softmax", "masked_softmax")},
+    )
+
+
+@claim(
+    "torch.masked-fill-minus-1e9-raises-in-float16",
+    framework="torch",
+    statement="masked_fill(mask, -1e9) on a float16 tensor raises instead of filling.",
+)
+def _():
+    error = _pt().half_precision_fill()["masked_fill_error"]
+    return Evidence(bool(error), {"error": error})
+
+
+@claim(
+    "torch.micro-batch-means-differ",
+    framework="torch",
+    statement="Averaging the token means of micro-batches is not the token mean of the batch; "
+    "summing and dividing by all real tokens is.",
+)
+def _():
+    r = _pt().micro_batch_means()
+    whole = r["whole batch, ignore_index mean"]
+    holds = (
+        abs(r["mean of micro-batch means"] - whole) > 1e-3
+        and abs(r["sum of micro-batch sums / all real tokens"] - whole) < 1e-5
+    )
+    return Evidence(bool(holds), r)
+
+
+@claim(
+    "torch.generation-wants-left-padding-and-positions",
+    framework="torch",
+    statement="Batched next-token logits equal the unbatched ones only with left padding and "
+    "position ids that skip the pads.",
+)
+def _():
+    r = _pt().batched_generation()
+    holds = (
+        r["left padding, positions skip the pads"] < 1e-5
+        and r["right padding"] > 1e-3
+        and r["left padding, positions 0..T-1"] > 1e-3
+    )
+    return Evidence(bool(holds), r)
+
+
+@claim(
+    "torch.conv-and-batchnorm-leak-padding",
+    framework="torch",
+    statement="Conv1d and BatchNorm1d (training) let the values at pad positions change the "
+    "outputs at real positions.",
+)
+def _():
+    r = _pt().leaks_across_padding()
+    return Evidence(all(v > 1e-3 for v in r.values()), r)
