@@ -28,7 +28,11 @@ HTML = ROOT / "docs" / "_build" / "html"
 
 # TensorFlow logs through absl to stderr when imported; any stderr in a page
 # fails the build, so keep it quiet (oneDNN off also makes its sums reproducible).
-QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
+QUIET = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "PYTHONHASHSEED": "0",
+}
 
 
 def _fingerprint() -> str:
@@ -126,7 +130,9 @@ def page(session: nox.Session) -> None:
     )  # fmt: skip
     # Notebook magics (%matplotlib inline) mean nothing to a script.
     lines = script.read_text().splitlines()
-    script.write_text("\n".join(line for line in lines if not line.startswith("%")) + "\n")
+    script.write_text(
+        "\n".join(line for line in lines if not line.startswith("%")) + "\n"
+    )
     session.run(python, str(script), env={**QUIET, "MPLBACKEND": "Agg"}, external=True)
 
 

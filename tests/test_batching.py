@@ -29,9 +29,17 @@ def test_pad_empty_is_legal():
             r"sequences\[0\] has 3 ids, more than length=2",
         ),
         ({"sequences": [[1]], "length": -1}, ValueError, "length must be >= 0"),
-        ({"sequences": [[1]], "side": "middle"}, ValueError, "side must be 'right' or 'left'"),
+        (
+            {"sequences": [[1]], "side": "middle"},
+            ValueError,
+            "side must be 'right' or 'left'",
+        ),
         ({"sequences": [[1.5]]}, TypeError, r"sequences\[0\] must hold integer ids"),
-        ({"sequences": [[[1, 2]]]}, ValueError, r"sequences\[0\] must be one-dimensional"),
+        (
+            {"sequences": [[[1, 2]]]},
+            ValueError,
+            r"sequences\[0\] must be one-dimensional",
+        ),
         ({"sequences": [[1, -2]]}, ValueError, r"sequences\[0\]\[1\]=-2 is negative"),
         ({"sequences": [[1]], "pad_id": -1}, ValueError, "pad_id must be >= 0"),
         ({"sequences": [[1]], "pad_id": 0.0}, TypeError, "pad_id must be an int"),
@@ -87,7 +95,8 @@ def test_mask_to_lengths_bad_input():
 
 def test_ragged_input_where_a_rectangle_is_needed():
     with pytest.raises(
-        ValueError, match=r"mask must be rectangular \(batch, time\), got rows of lengths \[2, 1\]"
+        ValueError,
+        match=r"mask must be rectangular \(batch, time\), got rows of lengths \[2, 1\]",
     ):
         mask_to_lengths([[True, True], [True]])
     with pytest.raises(ValueError, match="lengths must be a flat sequence"):

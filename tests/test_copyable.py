@@ -36,7 +36,9 @@ RECIPES += [
 EXTRA_IMPORTS = {"densify": "import numpy as np\nimport tensorflow as tf\n"}
 
 
-@pytest.mark.parametrize(("module", "name"), RECIPES, ids=[f"{m.__name__}.{n}" for m, n in RECIPES])
+@pytest.mark.parametrize(
+    ("module", "name"), RECIPES, ids=[f"{m.__name__}.{n}" for m, n in RECIPES]
+)
 def test_recipe_runs_as_pasted(module, name):
     imports = EXTRA_IMPORTS.get(name, IMPORTS[module])
     source = imports + "\n" + inspect.getsource(getattr(module, name))
@@ -48,7 +50,9 @@ def test_recipe_runs_as_pasted(module, name):
     tests = finder.find(pasted, name, globs=namespace)
     assert tests, f"{name} has no docstring"
     assert tests[0].examples, f"{name} has no example"
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
     for test in tests:
         runner.run(test)
     assert runner.failures == 0, f"{name}'s example fails when pasted on its own"

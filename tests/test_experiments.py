@@ -17,7 +17,9 @@ from padguide.results import EmbeddingRun
 def _by_hand(run: EmbeddingRun) -> np.ndarray:
     """d loss / d row i = sum over positions holding i of position weight × dense kernel."""
     kernel = (
-        np.asarray(run.notes["linear_weight"]).reshape(-1) if "linear_weight" in run.notes else None
+        np.asarray(run.notes["linear_weight"]).reshape(-1)
+        if "linear_weight" in run.notes
+        else None
     )
     grad = np.zeros_like(run.gradient)
     for i in range(1, len(run.tokens)):
@@ -86,7 +88,10 @@ def test_side_by_side_rejects_unknown_experiment():
 
 
 def test_densify_methods_flag_the_wrong_one():
-    results = {r.method: r.correct for r in pk.densify_methods(pk.seed_experiment("dense").sparse)}
+    results = {
+        r.method: r.correct
+        for r in pk.densify_methods(pk.seed_experiment("dense").sparse)
+    }
     assert results == {
         "tf.convert_to_tensor": True,
         "tf.math.unsorted_segment_sum": True,
@@ -103,7 +108,13 @@ def test_densify_recipe_rejects_other_types():
 @pytest.mark.parametrize("layer", pk.LAYERS)
 def test_layer_masking_reports_consumers(layer):
     result = pk.layer_masking(layer)
-    consumes = layer in {"LSTM", "GRU", "GlobalAveragePooling1D", "MultiHeadAttention", "Dense"}
+    consumes = layer in {
+        "LSTM",
+        "GRU",
+        "GlobalAveragePooling1D",
+        "MultiHeadAttention",
+        "Dense",
+    }
     assert result.padded_equals_unpadded == consumes
     assert bool(result.warning) == (layer == "GlobalMaxPooling1D")
 

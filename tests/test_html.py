@@ -31,7 +31,9 @@ pytestmark = pytest.mark.html
 
 if not (HTML / "index.html").exists():
     if os.environ.get("PADGUIDE_REQUIRE_HTML"):
-        raise RuntimeError(f"no built book in {HTML}: run `nox -s docs` before the tests")
+        raise RuntimeError(
+            f"no built book in {HTML}: run `nox -s docs` before the tests"
+        )
     pytest.skip("the book is not built (run `nox -s docs`)", allow_module_level=True)
 
 NOISE = re.compile(
@@ -42,7 +44,9 @@ NOISE = re.compile(
 
 
 def soup(page: str) -> BeautifulSoup:
-    return BeautifulSoup((HTML / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    return BeautifulSoup(
+        (HTML / f"{page}.html").read_text(encoding="utf-8"), "html.parser"
+    )
 
 
 def test_every_page_is_built():
@@ -54,7 +58,9 @@ def test_every_page_is_built():
 @pytest.mark.parametrize("page", PAGES)
 def test_no_error_stderr_or_traceback_output(page):
     doc = soup(page)
-    bad = doc.select(".output.stderr, .output.traceback, .output.error, .system-message")
+    bad = doc.select(
+        ".output.stderr, .output.traceback, .output.error, .system-message"
+    )
     assert not bad, [b.get_text()[:200] for b in bad]
 
 
@@ -79,7 +85,9 @@ def test_every_glue_is_resolved(page):
         assert pasted.get_text(strip=True), f"empty glued value in {page}"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p not in {"index", "claims", "api"}])
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if p not in {"index", "claims", "api"}]
+)
 def test_pages_open_with_what_you_will_learn(page):
     # The home, claims and API pages introduce themselves in prose instead.
     assert "What you will learn" in soup(page).select_one("article").get_text()
@@ -99,7 +107,10 @@ def test_figures_are_present_and_not_empty():
 def test_claims_page_lists_every_claim():
     from padguide import claims
 
-    shown = {div["id"].removeprefix("claim-") for div in soup("claims").select(".padguide-claim")}
+    shown = {
+        div["id"].removeprefix("claim-")
+        for div in soup("claims").select(".padguide-claim")
+    }
     assert shown == set(claims.ledger())
     assert not soup("claims").select(".padguide-claim-fails, .padguide-claim-error")
 
@@ -113,7 +124,9 @@ def test_pages_show_claims_that_hold():
 def test_tabs_are_synced_by_framework():
     tabs = soup("side-by-side").select("input.sd-tab-set-input, label.sd-tab-label")
     assert tabs
-    keys = {t.get("data-sync-id") for t in soup("side-by-side").select("label.sd-tab-label")}
+    keys = {
+        t.get("data-sync-id") for t in soup("side-by-side").select("label.sd-tab-label")
+    }
     assert keys == {"torch", "keras"}
 
 
@@ -127,17 +140,25 @@ def test_home_shows_the_computed_answer_and_versions():
     assert "torch" in tables[1].get_text()
 
 
-def _recipe_tabs() -> dict[str, dict[str, str]]:
-    """For each recipe page: tab label -> the code shown in that tab."""
-    shown = {}
+def _recipe_blocks() -> dict[str, list[str]]:
+    """For the recipe pages: tab label -> every code block shown in a tab of that label."""
+    shown: dict[str, list[str]] = {}
     for page in (p for p in PAGES if p.startswith("recipes/")):
         for tab_set in soup(page).select(".sd-tab-set"):
-            labels = [label.get_text(strip=True) for label in tab_set.select("label.sd-tab-label")]
+            labels = [
+                label.get_text(strip=True)
+                for label in tab_set.select("label.sd-tab-label")
+            ]
             contents = tab_set.select(".sd-tab-content")
             for label, content in zip(labels, contents, strict=True):
-                code = "\n".join(pre.get_text() for pre in content.select("pre"))
-                shown.setdefault(label, []).append(code)
-    return {label: "\n".join(codes) for label, codes in shown.items()}
+                shown.setdefault(label, []).extend(
+                    pre.get_text() for pre in content.select("pre")
+                )
+    return shown
+
+
+def _recipe_tabs() -> dict[str, str]:
+    return {label: "\n".join(blocks) for label, blocks in _recipe_blocks().items()}
 
 
 @pytest.mark.parametrize("name", SHARED_RECIPES)
@@ -151,7 +172,15 @@ def test_every_shared_recipe_is_shown_in_all_three_tabs(name):
     ("framework", "names"),
     [
         ("PyTorch", ["mask_from_ids", "key_padding_mask", "sdpa_mask"]),
-        ("Keras", ["attention_mask", "class MaskedDense", "class PaddingIdxEmbedding", "densify"]),
+        (
+            "Keras",
+            [
+                "attention_mask",
+                "class MaskedDense",
+                "class PaddingIdxEmbedding",
+                "densify",
+            ],
+        ),
     ],
 )
 def test_framework_only_recipes_are_shown_in_their_tab(framework, names):
@@ -161,8 +190,8 @@ def test_framework_only_recipes_are_shown_in_their_tab(framework, names):
 
 
 def test_shown_recipes_start_with_their_imports():
-    for label, code in _recipe_tabs().items():
-        for block in code.split("\n\n\n"):
+    for label, blocks in _recipe_blocks().items():
+        for block in blocks:
             if "def " in block or "class " in block:
                 first = block.lstrip().splitlines()[0]
                 assert first.startswith("import "), (label, first)

@@ -30,10 +30,15 @@ def padded_batches(draw, features: bool | None = None):
     """x (batch, time[, features]), its mask, and lengths; padding on either side."""
     batch = draw(st.integers(0, 4))
     time = draw(st.integers(0, 6))
-    dim = draw(st.sampled_from([None, 1, 3])) if features is None else (3 if features else None)
+    dim = (
+        draw(st.sampled_from([None, 1, 3]))
+        if features is None
+        else (3 if features else None)
+    )
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     lengths = np.array(
-        draw(st.lists(st.integers(0, time), min_size=batch, max_size=batch)), dtype=np.int64
+        draw(st.lists(st.integers(0, time), min_size=batch, max_size=batch)),
+        dtype=np.int64,
     )
     side = draw(st.sampled_from(["right", "left"]))
     shape = (batch, time) if dim is None else (batch, time, dim)
@@ -50,7 +55,9 @@ def unpadded(x, mask, reduce) -> np.ndarray:
     rows = []
     for row, keep in zip(x, mask, strict=True):
         real = row[keep]
-        rows.append(reduce(real, axis=0) if len(real) else np.zeros(row.shape[1:], row.dtype))
+        rows.append(
+            reduce(real, axis=0) if len(real) else np.zeros(row.shape[1:], row.dtype)
+        )
     return np.array(rows, dtype=x.dtype).reshape((len(x), *x.shape[2:]))
 
 
@@ -60,7 +67,9 @@ def test_reductions_agree_across_frameworks_and_with_unpadded(name, case):
     x, mask, _, _ = case
     reference = getattr(pn, name)(x, mask)
     expected = unpadded(
-        x, mask, {"masked_sum": np.sum, "masked_mean": np.mean, "masked_max": np.max}[name]
+        x,
+        mask,
+        {"masked_sum": np.sum, "masked_mean": np.mean, "masked_max": np.max}[name],
     )
     np.testing.assert_allclose(reference, expected, rtol=TOL, atol=TOL)
     np.testing.assert_allclose(
@@ -69,7 +78,9 @@ def test_reductions_agree_across_frameworks_and_with_unpadded(name, case):
         rtol=TOL,
         atol=TOL,
     )
-    np.testing.assert_allclose(as_np(getattr(pk, name)(x, mask)), reference, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(
+        as_np(getattr(pk, name)(x, mask)), reference, rtol=TOL, atol=TOL
+    )
     assert reference.shape == x.shape[:1] + x.shape[2:]
 
 
@@ -105,11 +116,13 @@ def test_moving_padding_between_sides(case):
     for row, n, left_row in zip(right, lengths, left, strict=True):
         np.testing.assert_array_equal(left_row[len(row) - n :], row[:n])
     np.testing.assert_array_equal(
-        as_np(pt.to_left_padding(torch.as_tensor(right), torch.as_tensor(lengths))), left
+        as_np(pt.to_left_padding(torch.as_tensor(right), torch.as_tensor(lengths))),
+        left,
     )
     np.testing.assert_array_equal(as_np(pk.to_left_padding(right, lengths)), left)
     np.testing.assert_array_equal(
-        as_np(pt.to_right_padding(torch.as_tensor(left), torch.as_tensor(lengths))), right
+        as_np(pt.to_right_padding(torch.as_tensor(left), torch.as_tensor(lengths))),
+        right,
     )
     np.testing.assert_array_equal(as_np(pk.to_right_padding(left, lengths)), right)
 
@@ -122,7 +135,9 @@ def test_lengths_and_masks_agree(case):
     np.testing.assert_array_equal(
         as_np(pt.lengths_to_mask(torch.as_tensor(lengths), max_len=time)), right
     )
-    np.testing.assert_array_equal(as_np(pk.lengths_to_mask(lengths, max_len=time)), right)
+    np.testing.assert_array_equal(
+        as_np(pk.lengths_to_mask(lengths, max_len=time)), right
+    )
     for impl, wrap in ((pn, np.asarray), (pt, torch.as_tensor), (pk, np.asarray)):
         np.testing.assert_array_equal(as_np(impl.mask_to_lengths(wrap(mask))), lengths)
 
@@ -139,18 +154,25 @@ def test_cross_entropy_agrees_with_ignore_index_and_ignore_class(case, seed):
         )
     )
     got_keras = float(pk.masked_cross_entropy(logits, targets, mask))
-    np.testing.assert_allclose([got_torch, got_keras], [reference, reference], rtol=TOL, atol=TOL)
-    if mask.any():  # the frameworks' own masked means (both are NaN or 0 without a real token)
+    np.testing.assert_allclose(
+        [got_torch, got_keras], [reference, reference], rtol=TOL, atol=TOL
+    )
+    if (
+        mask.any()
+    ):  # the frameworks' own masked means (both are NaN or 0 without a real token)
         ignore_index = F.cross_entropy(
             torch.as_tensor(logits).flatten(0, 1),
             torch.as_tensor(targets).flatten(),
             ignore_index=0,
         )
-        ignore_class = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)(
-            targets, logits
-        )
+        ignore_class = keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=0
+        )(targets, logits)
         np.testing.assert_allclose(
-            [float(ignore_index), float(ignore_class)], [reference, reference], rtol=1e-4, atol=1e-5
+            [float(ignore_index), float(ignore_class)],
+            [reference, reference],
+            rtol=1e-4,
+            atol=1e-5,
         )
     else:
         assert reference == 0
@@ -168,14 +190,18 @@ def test_all_padding_gives_zero_values_and_finite_gradients():
     ]
     targets = torch.zeros(2, 3, dtype=torch.long)
     outputs.append(pt.masked_cross_entropy(x, targets, torch.as_tensor(mask)))
-    outputs.append(pt.masked_cross_entropy(x, targets, torch.zeros(2, 3, dtype=torch.bool)))
+    outputs.append(
+        pt.masked_cross_entropy(x, targets, torch.zeros(2, 3, dtype=torch.bool))
+    )
     sum(o.sum() for o in outputs).backward()
     assert torch.isfinite(x.grad).all()
     for out in outputs[:4]:
         assert (out[1] == 0).all()
     assert float(outputs[-1].detach()) == 0
 
-    xk = tf.Variable(np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32"))
+    xk = tf.Variable(
+        np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    )
     with tf.GradientTape() as tape:
         values = [
             pk.masked_sum(xk, mask),
@@ -193,7 +219,8 @@ def test_all_padding_gives_zero_values_and_finite_gradients():
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_fill_values_are_safe_in_half_precision(dtype):
     scores = torch.tensor(
-        [[3.0, -2.0, 60000.0 if dtype == torch.float16 else 1e30], [1.0, 1.0, 1.0]], dtype=dtype
+        [[3.0, -2.0, 60000.0 if dtype == torch.float16 else 1e30], [1.0, 1.0, 1.0]],
+        dtype=dtype,
     )
     mask = torch.tensor([[True, True, False], [False, False, False]])
     probs = pt.masked_softmax(scores, mask)
@@ -204,7 +231,9 @@ def test_fill_values_are_safe_in_half_precision(dtype):
     assert torch.isfinite(largest).all()
     assert float(largest[0]) == 3.0
     assert float(largest[1]) == 0
-    np_probs = pn.masked_softmax(np.array([[3.0, -2.0, 60000.0]], np.float16), [[1, 1, 0]])
+    np_probs = pn.masked_softmax(
+        np.array([[3.0, -2.0, 60000.0]], np.float16), [[1, 1, 0]]
+    )
     assert np.isfinite(np_probs).all()
 
 
@@ -222,7 +251,11 @@ def test_empty_batches_give_empty_results():
         assert as_np(impl.lengths_to_mask(wrap(lengths))).shape == (0, 0)
         assert as_np(impl.mask_to_lengths(wrap(mask))).shape == (0,)
         assert (
-            float(impl.masked_cross_entropy(wrap(x), wrap(np.zeros((0, 5), np.int64)), wrap(mask)))
+            float(
+                impl.masked_cross_entropy(
+                    wrap(x), wrap(np.zeros((0, 5), np.int64)), wrap(mask)
+                )
+            )
             == 0
         )
 
@@ -247,7 +280,10 @@ def test_sdpa_mask_matches_unpadded(causal):
     assert torch.isfinite(out).all()
     for b, n in enumerate(lengths):
         alone = F.scaled_dot_product_attention(
-            q[b : b + 1, :, :n], q[b : b + 1, :, :n], q[b : b + 1, :, :n], is_causal=causal
+            q[b : b + 1, :, :n],
+            q[b : b + 1, :, :n],
+            q[b : b + 1, :, :n],
+            is_causal=causal,
         )
         torch.testing.assert_close(out[b : b + 1, :, :n], alone, rtol=1e-5, atol=1e-5)
 
@@ -289,7 +325,9 @@ def test_mask_from_ids():
 @pytest.mark.parametrize("padding_idx", [0, 1])
 def test_padding_idx_embedding_keeps_pad_row_zero_under_adamw(padding_idx):
     keras.utils.set_random_seed(0)
-    ids = np.array([[2, 3, padding_idx, padding_idx], [4, padding_idx, padding_idx, padding_idx]])
+    ids = np.array(
+        [[2, 3, padding_idx, padding_idx], [4, padding_idx, padding_idx, padding_idx]]
+    )
     ours = pk.PaddingIdxEmbedding(6, 3, padding_idx=padding_idx)
     plain = keras.layers.Embedding(6, 3)
     for layer in (ours, plain):
@@ -315,7 +353,9 @@ def test_padding_idx_embedding_keeps_pad_row_zero_under_adamw(padding_idx):
 def test_padding_idx_embedding_pad_row_gets_no_gradient():
     layer = pk.PaddingIdxEmbedding(5, 2, padding_idx=0)
     layer.build((None, None))
-    layer.embeddings.assign(np.ones((5, 2), "float32"))  # even a non-zero pad row is never output
+    layer.embeddings.assign(
+        np.ones((5, 2), "float32")
+    )  # even a non-zero pad row is never output
     with tf.GradientTape() as tape:
         out = layer(np.array([[1, 0, 0]]))
         loss = tf.reduce_sum(out)
@@ -352,7 +392,9 @@ def test_porting_rejects_what_it_cannot_keep():
     from padguide.compare import keras_embedding_to_torch, torch_embedding_to_keras
 
     pretrained = torch.nn.Embedding.from_pretrained(torch.ones(4, 2), padding_idx=0)
-    with pytest.raises(ValueError, match=r"module.weight\[0\] \(the pad row\) is non-zero"):
+    with pytest.raises(
+        ValueError, match=r"module.weight\[0\] \(the pad row\) is non-zero"
+    ):
         torch_embedding_to_keras(pretrained)
     with pytest.raises(TypeError, match=r"module must be a torch\.nn\.Embedding"):
         torch_embedding_to_keras(torch.nn.Linear(2, 2))
@@ -435,7 +477,13 @@ BAD_CALLS = [
         ValueError,
         r"lengths must lie in \[0, 3\]",
     ),
-    ("to_right_padding", lambda w: (w(X), w(np.array([1, 2, 3]))), {}, ValueError, "expected x"),
+    (
+        "to_right_padding",
+        lambda w: (w(X), w(np.array([1, 2, 3]))),
+        {},
+        ValueError,
+        "expected x",
+    ),
     (
         "masked_cross_entropy",
         lambda w: (w(X), w(np.full((2, 3), 7)), w(MASK)),
@@ -475,7 +523,9 @@ def test_framework_only_recipes_reject_bad_input():
         pt.key_padding_mask(torch.tensor([[2, 0]]))
     with pytest.raises(ValueError, match="mask must be two-dimensional"):
         pk.attention_mask(np.ones(3, bool))
-    with pytest.raises(ValueError, match=r"padding_idx must lie in \[0, input_dim=5\), got 5"):
+    with pytest.raises(
+        ValueError, match=r"padding_idx must lie in \[0, input_dim=5\), got 5"
+    ):
         pk.PaddingIdxEmbedding(5, 2, padding_idx=5)
     with pytest.raises(TypeError, match="output_dim must be an int"):
         pk.PaddingIdxEmbedding(5, 2.0)

@@ -13,13 +13,19 @@ __all__ = ["pad"]
 def _as_id_row(seq: object, index: int) -> np.ndarray:
     row = np.asarray(seq)
     if row.ndim != 1:
-        raise ValueError(f"sequences[{index}] must be one-dimensional, got shape {row.shape}")
+        raise ValueError(
+            f"sequences[{index}] must be one-dimensional, got shape {row.shape}"
+        )
     if row.size and not np.issubdtype(row.dtype, np.integer):
-        raise TypeError(f"sequences[{index}] must hold integer ids, got dtype {row.dtype}")
+        raise TypeError(
+            f"sequences[{index}] must hold integer ids, got dtype {row.dtype}"
+        )
     row = row.astype(np.int64)
     if row.size and row.min() < 0:
         j = int(np.argmin(row))
-        raise ValueError(f"sequences[{index}][{j}]={row[j]} is negative; ids start at 0")
+        raise ValueError(
+            f"sequences[{index}][{j}]={row[j]} is negative; ids start at 0"
+        )
     return row
 
 
@@ -54,7 +60,9 @@ def pad(
     array([[0, 5, 3, 2],
            [0, 0, 0, 4]])
     """
-    if isinstance(sequences, (str, bytes)) or not isinstance(sequences, Sequence | np.ndarray):
+    if isinstance(sequences, (str, bytes)) or not isinstance(
+        sequences, Sequence | np.ndarray
+    ):
         raise TypeError(
             f"sequences must be a sequence of id sequences, got {type(sequences).__name__}"
         )

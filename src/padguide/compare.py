@@ -39,7 +39,9 @@ class SideBySide:
             "Keras mask_zero + Dense": self.keras_dense,
         }
 
-    def max_gradient_difference(self, other: EmbeddingRun, rows: slice = slice(None)) -> float:
+    def max_gradient_difference(
+        self, other: EmbeddingRun, rows: slice = slice(None)
+    ) -> float:
         return float(np.abs(self.torch.gradient[rows] - other.gradient[rows]).max())
 
     def gradient_table(self):
@@ -75,9 +77,13 @@ def side_by_side(experiment: str = "classic", seed: int = 0) -> SideBySide:
     """
     runs = {"classic": pt.seed_experiment, "twelfth-night": pt.twelfth_night_experiment}
     if experiment not in runs:
-        raise ValueError(f"experiment must be one of {sorted(runs)}, got {experiment!r}")
+        raise ValueError(
+            f"experiment must be one of {sorted(runs)}, got {experiment!r}"
+        )
     torch_run = runs[experiment](seed=seed)
-    return SideBySide(torch_run, _same_start(torch_run, "masked"), _same_start(torch_run, "dense"))
+    return SideBySide(
+        torch_run, _same_start(torch_run, "masked"), _same_start(torch_run, "dense")
+    )
 
 
 def summary_table(seed: int = 0):
@@ -91,7 +97,9 @@ def summary_table(seed: int = 0):
     torch_run = pt.seed_experiment(seed)
     keras_runs = {c: pk.seed_experiment(c, seed) for c in pk.CONSUMERS}
     sgd_torch = pt.optimizer_drift("SGD", seed=seed).zero_pad_row_moved
-    adamw_torch = pt.optimizer_drift("AdamW(weight_decay=0.01)", seed=seed).zero_pad_row_moved
+    adamw_torch = pt.optimizer_drift(
+        "AdamW(weight_decay=0.01)", seed=seed
+    ).zero_pad_row_moved
 
     def output(run: EmbeddingRun) -> str:
         row = run.weight[run.pad_id]
@@ -157,9 +165,13 @@ def torch_embedding_to_keras(module):
     import torch
 
     if not isinstance(module, torch.nn.Embedding):
-        raise TypeError(f"module must be a torch.nn.Embedding, got {type(module).__name__}")
+        raise TypeError(
+            f"module must be a torch.nn.Embedding, got {type(module).__name__}"
+        )
     if module.max_norm is not None or module.scale_grad_by_freq or module.sparse:
-        raise ValueError("module uses max_norm, scale_grad_by_freq or sparse, which Keras lacks")
+        raise ValueError(
+            "module uses max_norm, scale_grad_by_freq or sparse, which Keras lacks"
+        )
     weights = module.weight.detach().cpu().numpy()
     if module.padding_idx is None:
         layer = keras.layers.Embedding(*weights.shape)
@@ -195,9 +207,13 @@ def keras_embedding_to_torch(layer):
             f"layer must be a keras.layers.Embedding or PaddingIdxEmbedding, got {type(layer).__name__}"
         )
     if not layer.built:
-        raise ValueError("layer has no weights yet: call it on a batch or build() it first")
+        raise ValueError(
+            "layer has no weights yet: call it on a batch or build() it first"
+        )
     weights = torch.as_tensor(np.array(layer.embeddings.numpy()))
-    return torch.nn.Embedding.from_pretrained(weights, freeze=False, padding_idx=padding_idx)
+    return torch.nn.Embedding.from_pretrained(
+        weights, freeze=False, padding_idx=padding_idx
+    )
 
 
 def porting_check(padding_idx: int | None = 0, seed: int = 0) -> dict[str, float]:

@@ -96,7 +96,11 @@ def parse_play(markdown: str) -> list[Speech]:
         elif m := _SPEAKER.match(text):
             close()
             speaker, lines = m["name"].strip(), []
-        elif speaker is not None and not _STAGE_DIRECTION.match(text) and (cleaned := _clean(text)):
+        elif (
+            speaker is not None
+            and not _STAGE_DIRECTION.match(text)
+            and (cleaned := _clean(text))
+        ):
             lines.append(cleaned)
     close()
     return speeches
@@ -127,14 +131,18 @@ def scene(act: int, scene: int) -> list[Speech]:
     """
     for name, value in (("act", act), ("scene", scene)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+            raise TypeError(
+                f"{name} must be an int, got {type(value).__name__} {value!r}"
+            )
     speeches = _speeches()
     acts = sorted({s.act for s in speeches})
     if act not in acts:
         raise ValueError(f"act={act} is not in Twelfth Night, which has acts {acts}")
     scenes = sorted({s.scene for s in speeches if s.act == act})
     if scene not in scenes:
-        raise ValueError(f"scene={scene} is not in act {act}, which has scenes {scenes}")
+        raise ValueError(
+            f"scene={scene} is not in act {act}, which has scenes {scenes}"
+        )
     return [s for s in speeches if (s.act, s.scene) == (act, scene)]
 
 
@@ -174,7 +182,9 @@ class Vocab:
     def __init__(self, tokens: Sequence[str]) -> None:
         tokens = list(tokens)
         if tokens[:2] != [self.PAD, self.UNK]:
-            raise ValueError(f"tokens must start with {[self.PAD, self.UNK]}, got {tokens[:2]}")
+            raise ValueError(
+                f"tokens must start with {[self.PAD, self.UNK]}, got {tokens[:2]}"
+            )
         if len(set(tokens)) != len(tokens):
             raise ValueError("tokens must be unique")
         self._tokens = tokens
@@ -183,7 +193,11 @@ class Vocab:
     @classmethod
     def build(cls, token_lists: Iterable[Iterable[str]], min_count: int = 1) -> Vocab:
         """A vocabulary of every token seen at least ``min_count`` times."""
-        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        if (
+            isinstance(min_count, bool)
+            or not isinstance(min_count, int)
+            or min_count < 1
+        ):
             raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
         if isinstance(token_lists, str):
             raise TypeError("token_lists must be an iterable of token lists, got a str")
@@ -193,9 +207,12 @@ class Vocab:
                 raise TypeError(f"token_lists[{i}] must be a list of tokens, got a str")
             counts.update(tokens)
         kept = sorted(
-            (t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t)
+            (t for t, c in counts.items() if c >= min_count),
+            key=lambda t: (-counts[t], t),
         )
-        return cls([cls.PAD, cls.UNK, *(t for t in kept if t not in (cls.PAD, cls.UNK))])
+        return cls(
+            [cls.PAD, cls.UNK, *(t for t in kept if t not in (cls.PAD, cls.UNK))]
+        )
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -214,7 +231,9 @@ class Vocab:
     def encode(self, tokens: Iterable[str]) -> list[int]:
         """Ids of ``tokens``; unknown tokens map to ``unk_id``."""
         if isinstance(tokens, str):
-            raise TypeError("tokens must be a list of tokens, got a str: call tokenize() first")
+            raise TypeError(
+                "tokens must be a list of tokens, got a str: call tokenize() first"
+            )
         return [self._ids.get(t, self.unk_id) for t in tokens]
 
     def decode(self, ids: Iterable[int]) -> list[str]:
@@ -222,6 +241,8 @@ class Vocab:
         out = []
         for i, id_ in enumerate(ids):
             if not 0 <= int(id_) < len(self):
-                raise ValueError(f"ids[{i}]={int(id_)} is outside the vocabulary [0, {len(self)})")
+                raise ValueError(
+                    f"ids[{i}]={int(id_)} is outside the vocabulary [0, {len(self)})"
+                )
             out.append(self._tokens[int(id_)])
         return out

@@ -23,7 +23,9 @@ def batch_figure(
     """A padded batch as a grid: each cell shows its token and id, pad cells hatched grey."""
     ids = np.asarray(ids)
     rows, cols = ids.shape
-    fig = Figure(figsize=(max(4.0, 0.78 * cols), 0.5 + 0.62 * rows), layout="constrained")
+    fig = Figure(
+        figsize=(max(4.0, 0.78 * cols), 0.5 + 0.62 * rows), layout="constrained"
+    )
     ax = fig.add_subplot()
     for r in range(rows):
         cursor = iter(tokens[r])
@@ -56,7 +58,9 @@ def batch_figure(
     ax.set_xlim(0, cols)
     ax.set_ylim(0, rows)
     ax.set_xticks(np.arange(cols) + 0.5, [str(c) for c in range(cols)], fontsize=8)
-    ax.set_yticks(np.arange(rows) + 0.5, [f"row {rows - 1 - r}" for r in range(rows)], fontsize=8)
+    ax.set_yticks(
+        np.arange(rows) + 0.5, [f"row {rows - 1 - r}" for r in range(rows)], fontsize=8
+    )
     ax.set_xlabel("time step", fontsize=8)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
@@ -81,7 +85,9 @@ def gradient_heatmaps(
     shown = {name: np.asarray(g)[rows] for name, g in gradients.items()}
     limit = max(float(np.abs(g).max()) for g in shown.values()) or 1.0
     dim = next(iter(shown.values())).shape[1]
-    fig = Figure(figsize=(2.0 + 1.9 * len(shown), 0.6 + 0.26 * len(rows)), layout="constrained")
+    fig = Figure(
+        figsize=(2.0 + 1.9 * len(shown), 0.6 + 0.26 * len(rows)), layout="constrained"
+    )
     axes = fig.subplots(1, len(shown), sharey=True)
     axes = np.atleast_1d(axes)
     image = None
@@ -92,7 +98,11 @@ def gradient_heatmaps(
         ax.tick_params(length=0)
         if pad_row in rows:
             y = rows.index(pad_row)
-            ax.add_patch(Rectangle((-0.5, y - 0.5), dim, 1, fill=False, edgecolor="black", lw=1.5))
+            ax.add_patch(
+                Rectangle(
+                    (-0.5, y - 0.5), dim, 1, fill=False, edgecolor="black", lw=1.5
+                )
+            )
     axes[0].set_yticks(range(len(rows)), [labels[r] for r in rows], fontsize=7)
     fig.colorbar(image, ax=list(axes), shrink=0.8, label="gradient")
     return fig

@@ -72,10 +72,14 @@ def lengths_to_mask(lengths, max_len: int | None = None):
            [1, 0, 0, 0],
            [0, 0, 0, 0]])
     """
-    concrete = isinstance(lengths, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        lengths, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     lengths = keras.ops.convert_to_tensor(lengths)
     if len(lengths.shape) != 1:
-        raise ValueError(f"lengths must be one-dimensional, got shape {tuple(lengths.shape)}")
+        raise ValueError(
+            f"lengths must be one-dimensional, got shape {tuple(lengths.shape)}"
+        )
     if lengths.shape[0] and "int" not in str(lengths.dtype):
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
     if max_len is not None and max_len < 0:
@@ -104,16 +108,22 @@ def mask_to_lengths(mask):
     >>> keras.ops.convert_to_numpy(mask_to_lengths([[True, True, False], [False, True, True]]))
     array([2, 2], dtype=int32)
     """
-    concrete = isinstance(mask, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        mask, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     mask = keras.ops.convert_to_tensor(mask)
     if len(mask.shape) != 2:
         raise ValueError(
             f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
         )
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
     return keras.ops.sum(keras.ops.cast(keras.ops.cast(mask, "bool"), "int32"), axis=1)
 
 
@@ -123,12 +133,18 @@ def masked_sum(x, mask):
     >>> keras.ops.convert_to_numpy(masked_sum([[1.0, 2.0, 99.0]], [[True, True, False]]))
     array([3.], dtype=float32)
     """
-    concrete = isinstance(mask, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        mask, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     x, mask = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = keras.ops.cast(mask, "bool")
     if len(x.shape) not in (2, 3) or tuple(mask.shape) != tuple(x.shape[:2]):
         raise ValueError(
@@ -145,12 +161,18 @@ def masked_mean(x, mask):
     >>> keras.ops.convert_to_numpy(masked_mean([[1.0, 2.0, 99.0], [5.0, 5.0, 5.0]], [[1, 1, 0], [0, 0, 0]]))
     array([1.5, 0. ], dtype=float32)
     """
-    concrete = isinstance(mask, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        mask, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     x, mask = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = keras.ops.cast(mask, "bool")
     if len(x.shape) not in (2, 3) or tuple(mask.shape) != tuple(x.shape[:2]):
         raise ValueError(
@@ -169,12 +191,18 @@ def masked_max(x, mask):
     >>> keras.ops.convert_to_numpy(masked_max([[-3.0, -1.0, 99.0], [5.0, 5.0, 5.0]], [[1, 1, 0], [0, 0, 0]]))
     array([-1.,  0.], dtype=float32)
     """
-    concrete = isinstance(mask, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        mask, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     x, mask = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = keras.ops.cast(mask, "bool")
     if len(x.shape) not in (2, 3) or tuple(mask.shape) != tuple(x.shape[:2]):
         raise ValueError(
@@ -184,11 +212,18 @@ def masked_max(x, mask):
         x = keras.ops.cast(x, "float32")
     any_real = keras.ops.any(mask, axis=1)
     if len(x.shape) == 3:
-        mask, any_real = keras.ops.expand_dims(mask, -1), keras.ops.expand_dims(any_real, -1)
-    if x.shape[0] == 0 or x.shape[1] == 0:  # max of nothing: TensorFlow refuses, the answer is 0
+        mask, any_real = (
+            keras.ops.expand_dims(mask, -1),
+            keras.ops.expand_dims(any_real, -1),
+        )
+    if (
+        x.shape[0] == 0 or x.shape[1] == 0
+    ):  # max of nothing: TensorFlow refuses, the answer is 0
         return keras.ops.sum(x, axis=1)
     # The dtype's lowest finite value, not -inf or -1e9: finite in float16 too.
-    lowest = keras.ops.full_like(x, float(np.finfo(keras.backend.standardize_dtype(x.dtype)).min))
+    lowest = keras.ops.full_like(
+        x, float(np.finfo(keras.backend.standardize_dtype(x.dtype)).min)
+    )
     largest = keras.ops.max(keras.ops.where(mask, x, lowest), axis=1)
     return keras.ops.where(any_real, largest, keras.ops.zeros_like(largest))
 
@@ -205,12 +240,21 @@ def masked_softmax(scores, mask):
     array([[0.5, 0.5, 0. ],
            [0. , 0. , 0. ]], dtype=float32)
     """
-    concrete = isinstance(mask, np.ndarray | list | tuple)  # tensors: shapes checked, not values
-    scores, mask = keras.ops.convert_to_tensor(scores), keras.ops.convert_to_tensor(mask)
+    concrete = isinstance(
+        mask, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
+    scores, mask = (
+        keras.ops.convert_to_tensor(scores),
+        keras.ops.convert_to_tensor(mask),
+    )
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = keras.ops.cast(mask, "bool")
     if "float" not in str(scores.dtype):
         raise TypeError(f"scores must be floating point, got dtype {scores.dtype}")
@@ -237,7 +281,9 @@ def to_left_padding(x, lengths):
     array([[0, 0, 7, 8],
            [0, 5, 6, 7]], dtype=int32)
     """
-    concrete = isinstance(lengths, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        lengths, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     x, lengths = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(lengths)
     if len(x.shape) not in (2, 3) or tuple(lengths.shape) != tuple(x.shape[:1]):
         raise ValueError(
@@ -246,15 +292,21 @@ def to_left_padding(x, lengths):
     if lengths.shape[0] and "int" not in str(lengths.dtype):
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
     time = x.shape[1]
-    values = np.asarray(keras.ops.convert_to_numpy(lengths)) if concrete else np.zeros(0)
+    values = (
+        np.asarray(keras.ops.convert_to_numpy(lengths)) if concrete else np.zeros(0)
+    )
     if values.size and (values.min() < 0 or values.max() > time):
-        raise ValueError(f"lengths must lie in [0, {time}] (the time axis), got {values.tolist()}")
+        raise ValueError(
+            f"lengths must lie in [0, {time}] (the time axis), got {values.tolist()}"
+        )
     shift = time - keras.ops.cast(lengths, "int32")
     index = keras.ops.mod(
         keras.ops.arange(time, dtype="int32")[None, :] - shift[:, None], max(time, 1)
     )
     if len(x.shape) == 3:
-        index = keras.ops.broadcast_to(keras.ops.expand_dims(index, -1), keras.ops.shape(x))
+        index = keras.ops.broadcast_to(
+            keras.ops.expand_dims(index, -1), keras.ops.shape(x)
+        )
     return keras.ops.take_along_axis(x, index, axis=1)
 
 
@@ -265,7 +317,9 @@ def to_right_padding(x, lengths):
     array([[7, 8, 0, 0],
            [5, 6, 7, 0]], dtype=int32)
     """
-    concrete = isinstance(lengths, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        lengths, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     x, lengths = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(lengths)
     if len(x.shape) not in (2, 3) or tuple(lengths.shape) != tuple(x.shape[:1]):
         raise ValueError(
@@ -274,15 +328,21 @@ def to_right_padding(x, lengths):
     if lengths.shape[0] and "int" not in str(lengths.dtype):
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
     time = x.shape[1]
-    values = np.asarray(keras.ops.convert_to_numpy(lengths)) if concrete else np.zeros(0)
+    values = (
+        np.asarray(keras.ops.convert_to_numpy(lengths)) if concrete else np.zeros(0)
+    )
     if values.size and (values.min() < 0 or values.max() > time):
-        raise ValueError(f"lengths must lie in [0, {time}] (the time axis), got {values.tolist()}")
+        raise ValueError(
+            f"lengths must lie in [0, {time}] (the time axis), got {values.tolist()}"
+        )
     shift = time - keras.ops.cast(lengths, "int32")
     index = keras.ops.mod(
         keras.ops.arange(time, dtype="int32")[None, :] + shift[:, None], max(time, 1)
     )
     if len(x.shape) == 3:
-        index = keras.ops.broadcast_to(keras.ops.expand_dims(index, -1), keras.ops.shape(x))
+        index = keras.ops.broadcast_to(
+            keras.ops.expand_dims(index, -1), keras.ops.shape(x)
+        )
     return keras.ops.take_along_axis(x, index, axis=1)
 
 
@@ -298,11 +358,18 @@ def masked_cross_entropy(logits, targets, mask):
     """
     concrete = all(isinstance(v, np.ndarray | list | tuple) for v in (targets, mask))
     logits = keras.ops.convert_to_tensor(logits)
-    targets, mask = keras.ops.convert_to_tensor(targets), keras.ops.convert_to_tensor(mask)
+    targets, mask = (
+        keras.ops.convert_to_tensor(targets),
+        keras.ops.convert_to_tensor(mask),
+    )
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = keras.ops.cast(mask, "bool")
     shapes = tuple(logits.shape), tuple(targets.shape), tuple(mask.shape)
     if len(shapes[0]) != 3 or shapes[1] != shapes[0][:2] or shapes[2] != shapes[1]:
@@ -310,7 +377,9 @@ def masked_cross_entropy(logits, targets, mask):
             f"expected logits (batch, time, classes), targets and mask (batch, time), got {shapes}"
         )
     if "int" not in str(targets.dtype):
-        raise TypeError(f"targets must hold integer class ids, got dtype {targets.dtype}")
+        raise TypeError(
+            f"targets must hold integer class ids, got dtype {targets.dtype}"
+        )
     if concrete:
         real = np.asarray(keras.ops.convert_to_numpy(targets))[
             np.asarray(keras.ops.convert_to_numpy(mask))
@@ -321,9 +390,9 @@ def masked_cross_entropy(logits, targets, mask):
             )
     log_probs = keras.ops.log_softmax(logits, axis=-1)
     safe_targets = keras.ops.where(mask, targets, keras.ops.zeros_like(targets))
-    picked = keras.ops.take_along_axis(log_probs, keras.ops.expand_dims(safe_targets, -1), axis=-1)[
-        ..., 0
-    ]
+    picked = keras.ops.take_along_axis(
+        log_probs, keras.ops.expand_dims(safe_targets, -1), axis=-1
+    )[..., 0]
     total = keras.ops.sum(keras.ops.where(mask, picked, keras.ops.zeros_like(picked)))
     count = keras.ops.sum(keras.ops.cast(mask, picked.dtype))
     return -total / keras.ops.maximum(count, 1)
@@ -345,19 +414,27 @@ def attention_mask(mask, causal: bool = False):
            [1, 1, 0],
            [1, 1, 0]])
     """
-    concrete = isinstance(mask, np.ndarray | list | tuple)  # tensors: shapes checked, not values
+    concrete = isinstance(
+        mask, np.ndarray | list | tuple
+    )  # tensors: shapes checked, not values
     mask = keras.ops.convert_to_tensor(mask)
     if mask.dtype != "bool":
-        values = np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        values = (
+            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
+        )
         if values.size and not np.isin(values, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = keras.ops.cast(mask, "bool")
     if len(mask.shape) != 2:
         raise ValueError(
             f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
         )
     time = mask.shape[1]
-    attend = keras.ops.broadcast_to(keras.ops.expand_dims(mask, 1), (mask.shape[0], time, time))
+    attend = keras.ops.broadcast_to(
+        keras.ops.expand_dims(mask, 1), (mask.shape[0], time, time)
+    )
     if causal:
         lower = keras.ops.convert_to_tensor(np.tril(np.ones((time, time), dtype=bool)))
         attend = keras.ops.logical_and(attend, keras.ops.expand_dims(lower, 0))
@@ -381,7 +458,12 @@ class PaddingIdxEmbedding(keras.layers.Layer):
     """
 
     def __init__(
-        self, input_dim, output_dim, padding_idx=0, embeddings_initializer="uniform", **kwargs
+        self,
+        input_dim,
+        output_dim,
+        padding_idx=0,
+        embeddings_initializer="uniform",
+        **kwargs,
     ):
         super().__init__(**kwargs)
         for name, value in (
@@ -409,7 +491,9 @@ class PaddingIdxEmbedding(keras.layers.Layer):
 
     def _zero_pad_row(self, weights):
         rows = keras.ops.arange(self.input_dim)
-        return keras.ops.where(keras.ops.expand_dims(rows == self.padding_idx, -1), 0.0, weights)
+        return keras.ops.where(
+            keras.ops.expand_dims(rows == self.padding_idx, -1), 0.0, weights
+        )
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(
@@ -438,7 +522,9 @@ class PaddingIdxEmbedding(keras.layers.Layer):
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "padding_idx": self.padding_idx,
-            "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+            "embeddings_initializer": keras.initializers.serialize(
+                self.embeddings_initializer
+            ),
         }
 
 
@@ -598,12 +684,16 @@ def seed_experiment(consumer: str = "masked", seed: int = 0) -> EmbeddingRun:
     return embedding_run(CLASSIC_IDS, tokens, dim=1, consumer=consumer, seed=seed)
 
 
-def twelfth_night_experiment(consumer: str = "masked", seed: int = 0, dim: int = 4) -> EmbeddingRun:
+def twelfth_night_experiment(
+    consumer: str = "masked", seed: int = 0, dim: int = 4
+) -> EmbeddingRun:
     """The running example from Act 2, Scene 4, through Keras."""
     from padguide.example import running_example
 
     example = running_example()
-    return embedding_run(example.ids, example.vocab.tokens, dim=dim, consumer=consumer, seed=seed)
+    return embedding_run(
+        example.ids, example.vocab.tokens, dim=dim, consumer=consumer, seed=seed
+    )
 
 
 @dataclass(frozen=True)
@@ -629,7 +719,9 @@ def densify_methods(gradient: SparseGradient) -> list[DensifyResult]:
         "tf.math.unsorted_segment_sum": lambda: tf.math.unsorted_segment_sum(
             slices.values, slices.indices, rows
         ),
-        "tf.scatter_nd": lambda: tf.scatter_nd(index_column, slices.values, slices.dense_shape),
+        "tf.scatter_nd": lambda: tf.scatter_nd(
+            index_column, slices.values, slices.dense_shape
+        ),
         "tf.tensor_scatter_nd_update": lambda: tf.tensor_scatter_nd_update(
             zeros, index_column, slices.values
         ),
@@ -638,7 +730,9 @@ def densify_methods(gradient: SparseGradient) -> list[DensifyResult]:
     results = []
     for name, method in methods.items():
         dense = method().numpy()
-        results.append(DensifyResult(name, dense, bool(np.allclose(dense, truth, atol=1e-6))))
+        results.append(
+            DensifyResult(name, dense, bool(np.allclose(dense, truth, atol=1e-6)))
+        )
     return results
 
 
@@ -650,7 +744,9 @@ def densify_table(gradient: SparseGradient, tokens: list[str]):
 
     results = densify_methods(gradient)
     table = pd.DataFrame(
-        [r.dense[:, 0] for r in results], index=[r.method for r in results], columns=tokens
+        [r.dense[:, 0] for r in results],
+        index=[r.method for r in results],
+        columns=tokens,
     )
     table = table.round(DECIMALS) + 0.0
     table["correct?"] = ["yes" if r.correct else "no" for r in results]
@@ -704,7 +800,9 @@ def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
         "GlobalAveragePooling1D": K.layers.GlobalAveragePooling1D,
         "GlobalMaxPooling1D": K.layers.GlobalMaxPooling1D,
         "Dense": lambda: K.layers.Dense(3),
-        "MultiHeadAttention": lambda: K.layers.MultiHeadAttention(num_heads=2, key_dim=2),
+        "MultiHeadAttention": lambda: K.layers.MultiHeadAttention(
+            num_heads=2, key_dim=2
+        ),
     }
     lay = make[layer]()
 
@@ -726,7 +824,9 @@ def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
         diff = np.abs(padded_np - unpadded_np).max()
         pad_output = float("nan")
     out_mask = getattr(padded_out, "_keras_mask", None)
-    message = next((str(w.message).strip() for w in caught if "mask" in str(w.message)), "")
+    message = next(
+        (str(w.message).strip() for w in caught if "mask" in str(w.message)), ""
+    )
     return LayerMasking(layer, float(diff), out_mask is not None, message, pad_output)
 
 
@@ -737,7 +837,9 @@ def masking_table(seed: int = 0):
     results = [layer_masking(layer, seed) for layer in LAYERS]
     table = pd.DataFrame(
         {
-            "real positions: padded == unpadded": [r.padded_equals_unpadded for r in results],
+            "real positions: padded == unpadded": [
+                r.padded_equals_unpadded for r in results
+            ],
             "largest difference": [r.max_difference for r in results],
             "largest output at pad positions": [r.pad_output for r in results],
             "output carries the mask": [r.output_has_mask for r in results],
@@ -763,9 +865,9 @@ def masked_loss_run(seed: int = 0) -> MaskedLoss:
     targets = np.array([[2, 1, 3, 0, 0], [1, 1, 0, 0, 0]])
     logits = rng.standard_normal((2, 5, 4)).astype(np.float32)
     mask = targets != 0
-    per_token = K.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)(
-        targets, logits
-    ).numpy()
+    per_token = K.losses.SparseCategoricalCrossentropy(
+        from_logits=True, reduction=None
+    )(targets, logits).numpy()
     masked_logits = tf.constant(logits)
     masked_logits._keras_mask = tf.constant(mask)  # what a masking layer attaches
     loss = K.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -826,7 +928,9 @@ def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
     return moved
 
 
-def pad_row_drift(consumer: str, optimizer: str = "SGD", steps: int = 5, seed: int = 0) -> float:
+def pad_row_drift(
+    consumer: str, optimizer: str = "SGD", steps: int = 5, seed: int = 0
+) -> float:
     """How far row 0 moves in ``steps`` training steps on the classic ids.
 
     ``optimizer`` is ``"SGD"`` or ``"AdamW"`` (weight decay 0.01).
@@ -839,7 +943,9 @@ def pad_row_drift(consumer: str, optimizer: str = "SGD", steps: int = 5, seed: i
         "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.01),
     }
     if optimizer not in makers:
-        raise ValueError(f"optimizer must be one of {sorted(makers)}, got {optimizer!r}")
+        raise ValueError(
+            f"optimizer must be one of {sorted(makers)}, got {optimizer!r}"
+        )
     from padguide.torch import CLASSIC_IDS
 
     K.utils.set_random_seed(seed)
@@ -876,14 +982,18 @@ def guide_temporal_softmax(ids=((3, 4, 0, 0),), seed: int = 0) -> dict[str, np.n
     # The guide's call(): note the sum over axis=-1, not over time.
     broadcast_float_mask = tf.expand_dims(tf.cast(mask, "float32"), -1)
     inputs_exp = tf.exp(scores) * broadcast_float_mask
-    inputs_sum = tf.reduce_sum(inputs_exp * broadcast_float_mask, axis=-1, keepdims=True)
+    inputs_sum = tf.reduce_sum(
+        inputs_exp * broadcast_float_mask, axis=-1, keepdims=True
+    )
     with np.errstate(invalid="ignore"):
         guide = (inputs_exp / inputs_sum).numpy()[..., 0]
     ours = np.asarray(masked_softmax(np.asarray(scores)[..., 0], np.asarray(mask)))
     return {"ids": ids, "guide": guide, "masked_softmax": ours}
 
 
-def pad_row_under_adamw(padding_idx: int = 1, steps: int = 5, seed: int = 0) -> dict[str, float]:
+def pad_row_under_adamw(
+    padding_idx: int = 1, steps: int = 5, seed: int = 0
+) -> dict[str, float]:
     """Largest magnitude in the pad row after ``steps`` of AdamW (weight decay 0.1), ours and Keras'.
 
     Both layers see the same batch, padded with ``padding_idx``; Keras'
@@ -918,12 +1028,16 @@ def polarity_keras(seed: int = 0) -> dict[str, str]:
     K.utils.set_random_seed(seed)
     x = np.random.default_rng(seed).standard_normal((1, 3, 4)).astype("float32")
     mha = K.layers.MultiHeadAttention(num_heads=1, key_dim=4)
-    marked = np.array([[[True, False, False]] * 3])  # (batch, query, key): only key 0 marked
+    marked = np.array(
+        [[[True, False, False]] * 3]
+    )  # (batch, query, key): only key 0 marked
     _, scores = mha(x, x, attention_mask=marked, return_attention_scores=True)
     mha_meaning = "attend" if float(np.asarray(scores)[0, 0, 0, 0]) > 0.99 else "ignore"
     emb = K.layers.Embedding(5, 2, mask_zero=True)
     embedding_mask = np.asarray(emb.compute_mask(np.array([[3, 0]])))[0]
-    embedding_meaning = "keep (real token)" if embedding_mask.tolist() == [True, False] else "drop"
+    embedding_meaning = (
+        "keep (real token)" if embedding_mask.tolist() == [True, False] else "drop"
+    )
     return {
         "keras.layers.MultiHeadAttention(attention_mask=...)": mha_meaning,
         "Embedding(mask_zero=True).compute_mask": embedding_meaning,
@@ -954,7 +1068,11 @@ def retraces(lengths: list[int], multiple_of: int | None = None) -> int:
     was_disabled, logger.disabled = logger.disabled, True
     try:
         for length in lengths:
-            padded = length if multiple_of is None else -(-length // multiple_of) * multiple_of
+            padded = (
+                length
+                if multiple_of is None
+                else -(-length // multiple_of) * multiple_of
+            )
             step(tf.zeros((2, padded)))
     finally:
         logger.disabled = was_disabled

@@ -78,10 +78,14 @@ def mask_to_lengths(mask) -> np.ndarray:
             f"mask must be rectangular (batch, time), got rows of lengths {rows}"
         ) from None
     if mask.ndim != 2:
-        raise ValueError(f"mask must be two-dimensional (batch, time), got shape {mask.shape}")
+        raise ValueError(
+            f"mask must be two-dimensional (batch, time), got shape {mask.shape}"
+        )
     if mask.dtype != np.bool_:
         if mask.size and not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.astype(bool)
     return mask.sum(axis=1, dtype=np.int64)
 
@@ -99,7 +103,9 @@ def masked_sum(x, mask) -> np.ndarray:
     x, mask = np.asarray(x), np.asarray(mask)
     if mask.dtype != np.bool_:
         if mask.size and not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.astype(bool)
     if x.ndim not in (2, 3) or mask.shape != x.shape[:2]:
         raise ValueError(
@@ -119,13 +125,17 @@ def masked_mean(x, mask) -> np.ndarray:
     x, mask = np.asarray(x), np.asarray(mask)
     if mask.dtype != np.bool_:
         if mask.size and not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.astype(bool)
     if x.ndim not in (2, 3) or mask.shape != x.shape[:2]:
         raise ValueError(
             f"expected x (batch, time[, features]) and mask (batch, time), got x {x.shape} and mask {mask.shape}"
         )
-    count = mask.sum(axis=1).astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64)
+    count = mask.sum(axis=1).astype(
+        x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    )
     if x.ndim == 3:
         mask, count = mask[:, :, None], count[:, None]
     return np.where(mask, x, 0).sum(axis=1) / np.maximum(count, 1)
@@ -140,7 +150,9 @@ def masked_max(x, mask) -> np.ndarray:
     x, mask = np.asarray(x), np.asarray(mask)
     if mask.dtype != np.bool_:
         if mask.size and not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.astype(bool)
     if x.ndim not in (2, 3) or mask.shape != x.shape[:2]:
         raise ValueError(
@@ -152,7 +164,9 @@ def masked_max(x, mask) -> np.ndarray:
     if x.ndim == 3:
         mask, any_real = mask[:, :, None], any_real[:, None]
     # The dtype's lowest finite value, not -inf or -1e9: finite in float16 too.
-    lowest = np.where(mask, x, np.finfo(x.dtype).min).max(axis=1, initial=np.finfo(x.dtype).min)
+    lowest = np.where(mask, x, np.finfo(x.dtype).min).max(
+        axis=1, initial=np.finfo(x.dtype).min
+    )
     return np.where(any_real, lowest, 0).astype(x.dtype)
 
 
@@ -171,7 +185,9 @@ def masked_softmax(scores, mask) -> np.ndarray:
     scores, mask = np.asarray(scores), np.asarray(mask)
     if mask.dtype != np.bool_:
         if mask.size and not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.astype(bool)
     if not np.issubdtype(scores.dtype, np.floating):
         raise TypeError(f"scores must be floating point, got dtype {scores.dtype}")
@@ -183,7 +199,9 @@ def masked_softmax(scores, mask) -> np.ndarray:
         raise ValueError(
             f"mask must be (batch, ..., time) for scores (batch, ..., time), got mask {mask.shape} and scores {scores.shape}"
         )
-    mask = mask.reshape(mask.shape[:1] + (1,) * (scores.ndim - mask.ndim) + mask.shape[1:])
+    mask = mask.reshape(
+        mask.shape[:1] + (1,) * (scores.ndim - mask.ndim) + mask.shape[1:]
+    )
     filled = np.where(mask, scores, np.finfo(scores.dtype).min)
     largest = filled.max(axis=-1, keepdims=True, initial=np.finfo(scores.dtype).min)
     exp = np.exp(filled - largest) * mask
@@ -262,14 +280,22 @@ def masked_cross_entropy(logits, targets, mask) -> float | np.ndarray:
     logits, targets, mask = np.asarray(logits), np.asarray(targets), np.asarray(mask)
     if mask.dtype != np.bool_:
         if mask.size and not np.isin(mask, (0, 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.astype(bool)
-    if logits.ndim != 3 or targets.shape != logits.shape[:2] or mask.shape != targets.shape:
+    if (
+        logits.ndim != 3
+        or targets.shape != logits.shape[:2]
+        or mask.shape != targets.shape
+    ):
         raise ValueError(
             f"expected logits (batch, time, classes), targets and mask (batch, time), got {logits.shape}, {targets.shape}, {mask.shape}"
         )
     if targets.size and not np.issubdtype(targets.dtype, np.integer):
-        raise TypeError(f"targets must hold integer class ids, got dtype {targets.dtype}")
+        raise TypeError(
+            f"targets must hold integer class ids, got dtype {targets.dtype}"
+        )
     real = targets[mask]
     if real.size and (real.min() < 0 or real.max() >= logits.shape[-1]):
         raise ValueError(
@@ -279,5 +305,7 @@ def masked_cross_entropy(logits, targets, mask) -> float | np.ndarray:
         logits = logits.astype(np.float64)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    picked = np.take_along_axis(log_probs, np.where(mask, targets, 0)[..., None], axis=-1)[..., 0]
+    picked = np.take_along_axis(
+        log_probs, np.where(mask, targets, 0)[..., None], axis=-1
+    )[..., 0]
     return -np.where(mask, picked, 0).sum() / max(int(mask.sum()), 1)

@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EmbeddingRun", "SparseGradient", "check_ids", "labelled_table", "row_labels"]
+__all__ = [
+    "EmbeddingRun",
+    "SparseGradient",
+    "check_ids",
+    "labelled_table",
+    "row_labels",
+]
 
 DECIMALS = 4
 """Tensors are shown rounded to this many decimals."""
@@ -22,23 +28,33 @@ def check_ids(ids, tokens: list[str]) -> np.ndarray:
     try:
         ids = np.asarray(ids)
     except ValueError:
-        raise ValueError("ids must be rectangular (batch, time): pad them first") from None
+        raise ValueError(
+            "ids must be rectangular (batch, time): pad them first"
+        ) from None
     if ids.ndim != 2:
-        raise ValueError(f"ids must be two-dimensional (batch, time), got shape {ids.shape}")
+        raise ValueError(
+            f"ids must be two-dimensional (batch, time), got shape {ids.shape}"
+        )
     if ids.size and not np.issubdtype(ids.dtype, np.integer):
         raise TypeError(f"ids must hold integers, got dtype {ids.dtype}")
     if ids.size and (ids.min() < 0 or ids.max() >= len(tokens)):
         bad = int(ids.min()) if ids.min() < 0 else int(ids.max())
-        raise ValueError(f"ids must lie in [0, {len(tokens)}) (one row per token), got {bad}")
+        raise ValueError(
+            f"ids must lie in [0, {len(tokens)}) (one row per token), got {bad}"
+        )
     return ids.astype(np.int64)
 
 
 def row_labels(tokens: list[str], pad_id: int = 0) -> list[str]:
     """``"id token"`` labels for embedding rows, with the pad row marked."""
-    return [f"{i} {tok}" + (" ← pad" if i == pad_id else "") for i, tok in enumerate(tokens)]
+    return [
+        f"{i} {tok}" + (" ← pad" if i == pad_id else "") for i, tok in enumerate(tokens)
+    ]
 
 
-def labelled_table(values: np.ndarray, labels: list[str], prefix: str = "d", **extra: Any):
+def labelled_table(
+    values: np.ndarray, labels: list[str], prefix: str = "d", **extra: Any
+):
     """A rounded pandas table of a ``(rows, dims)`` array, one labelled row per embedding row."""
     import pandas as pd
 
@@ -47,7 +63,9 @@ def labelled_table(values: np.ndarray, labels: list[str], prefix: str = "d", **e
         values = values[:, None]
     columns = [f"{prefix}{j}" for j in range(values.shape[1])]
     # "+ 0.0" turns -0.0 into 0.0, so a zero pad row reads as zero.
-    table = pd.DataFrame(np.round(values, DECIMALS) + 0.0, index=labels, columns=columns)
+    table = pd.DataFrame(
+        np.round(values, DECIMALS) + 0.0, index=labels, columns=columns
+    )
     for name, column in extra.items():
         table[name] = column
     return table
@@ -134,7 +152,9 @@ class EmbeddingRun:
     def weight_table(self, rows: list[int] | None = None):
         """The embedding weights by row, labelled by token."""
         rows = list(range(len(self.tokens))) if rows is None else rows
-        return labelled_table(self.weight[rows], [self.labels[r] for r in rows], prefix="d")
+        return labelled_table(
+            self.weight[rows], [self.labels[r] for r in rows], prefix="d"
+        )
 
     def batch_table(self, values: np.ndarray | None = None):
         """A ``(batch, time)`` array (default: the outputs) with positions labelled by token."""
@@ -142,7 +162,10 @@ class EmbeddingRun:
 
         values = self.outputs if values is None else values
         cells = [
-            [f"{self.tokens[i]}: {v:.{DECIMALS}f}" for i, v in zip(row_ids, row_vals, strict=True)]
+            [
+                f"{self.tokens[i]}: {v:.{DECIMALS}f}"
+                for i, v in zip(row_ids, row_vals, strict=True)
+            ]
             for row_ids, row_vals in zip(self.ids, values, strict=True)
         ]
         return pd.DataFrame(cells, columns=[f"t{t}" for t in range(self.ids.shape[1])])

@@ -73,7 +73,9 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
     """
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1:
-        raise ValueError(f"lengths must be one-dimensional, got shape {tuple(lengths.shape)}")
+        raise ValueError(
+            f"lengths must be one-dimensional, got shape {tuple(lengths.shape)}"
+        )
     if lengths.is_floating_point() or lengths.dtype == torch.bool:
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
     if lengths.numel() and lengths.min() < 0:
@@ -103,7 +105,9 @@ def mask_to_lengths(mask: torch.Tensor) -> torch.Tensor:
         )
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     return mask.sum(dim=1)
 
@@ -116,7 +120,9 @@ def masked_sum(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     if x.dim() not in (2, 3) or mask.shape != x.shape[:2]:
         raise ValueError(
@@ -124,7 +130,9 @@ def masked_sum(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         )
     if x.dim() == 3:
         mask = mask[:, :, None]
-    return torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum(dim=1)
+    return torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum(
+        dim=1
+    )
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -135,7 +143,9 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     if x.dim() not in (2, 3) or mask.shape != x.shape[:2]:
         raise ValueError(
@@ -144,7 +154,9 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     count = mask.sum(dim=1).to(x.dtype if x.is_floating_point() else torch.float32)
     if x.dim() == 3:
         mask, count = mask[:, :, None], count[:, None]
-    total = torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum(dim=1)
+    total = torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device)).sum(
+        dim=1
+    )
     return total / count.clamp(min=1)
 
 
@@ -156,7 +168,9 @@ def masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     if x.dim() not in (2, 3) or mask.shape != x.shape[:2]:
         raise ValueError(
@@ -171,7 +185,9 @@ def masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     lowest = torch.finfo(x.dtype).min
     if x.shape[1] == 0:
         return torch.zeros(x.shape[:1] + x.shape[2:], dtype=x.dtype, device=x.device)
-    filled = torch.where(mask, x, torch.full((), lowest, dtype=x.dtype, device=x.device))
+    filled = torch.where(
+        mask, x, torch.full((), lowest, dtype=x.dtype, device=x.device)
+    )
     return torch.where(
         any_real, filled.amax(dim=1), torch.zeros((), dtype=x.dtype, device=x.device)
     )
@@ -190,7 +206,9 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     if not scores.is_floating_point():
         raise TypeError(f"scores must be floating point, got dtype {scores.dtype}")
@@ -202,8 +220,12 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"mask must be (batch, ..., time) for scores (batch, ..., time), got mask {tuple(mask.shape)} and scores {tuple(scores.shape)}"
         )
-    mask = mask.reshape(mask.shape[:1] + (1,) * (scores.dim() - mask.dim()) + mask.shape[1:])
-    lowest = torch.full((), torch.finfo(scores.dtype).min, dtype=scores.dtype, device=scores.device)
+    mask = mask.reshape(
+        mask.shape[:1] + (1,) * (scores.dim() - mask.dim()) + mask.shape[1:]
+    )
+    lowest = torch.full(
+        (), torch.finfo(scores.dtype).min, dtype=scores.dtype, device=scores.device
+    )
     filled = torch.where(mask, scores, lowest)
     if scores.numel() == 0:
         return torch.zeros_like(scores)
@@ -231,9 +253,9 @@ def to_left_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
             f"lengths must lie in [0, {x.shape[1]}] (the time axis), got {lengths.tolist()}"
         )
     time = x.shape[1]
-    index = (torch.arange(time, device=x.device)[None, :] - (time - lengths)[:, None]) % max(
-        time, 1
-    )
+    index = (
+        torch.arange(time, device=x.device)[None, :] - (time - lengths)[:, None]
+    ) % max(time, 1)
     if x.dim() == 3:
         index = index[:, :, None].expand(-1, -1, x.shape[2])
     return torch.gather(x, 1, index)
@@ -258,9 +280,9 @@ def to_right_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
             f"lengths must lie in [0, {x.shape[1]}] (the time axis), got {lengths.tolist()}"
         )
     time = x.shape[1]
-    index = (torch.arange(time, device=x.device)[None, :] + (time - lengths)[:, None]) % max(
-        time, 1
-    )
+    index = (
+        torch.arange(time, device=x.device)[None, :] + (time - lengths)[:, None]
+    ) % max(time, 1)
     if x.dim() == 3:
         index = index[:, :, None].expand(-1, -1, x.shape[2])
     return torch.gather(x, 1, index)
@@ -280,14 +302,22 @@ def masked_cross_entropy(
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
-    if logits.dim() != 3 or targets.shape != logits.shape[:2] or mask.shape != targets.shape:
+    if (
+        logits.dim() != 3
+        or targets.shape != logits.shape[:2]
+        or mask.shape != targets.shape
+    ):
         raise ValueError(
             f"expected logits (batch, time, classes), targets and mask (batch, time), got {tuple(logits.shape)}, {tuple(targets.shape)}, {tuple(mask.shape)}"
         )
     if targets.is_floating_point() or targets.dtype == torch.bool:
-        raise TypeError(f"targets must hold integer class ids, got dtype {targets.dtype}")
+        raise TypeError(
+            f"targets must hold integer class ids, got dtype {targets.dtype}"
+        )
     real = targets[mask]
     if real.numel() and (real.min() < 0 or real.max() >= logits.shape[-1]):
         raise ValueError(
@@ -313,7 +343,11 @@ def mask_from_ids(ids: torch.Tensor, padding_idx: int = 0) -> torch.Tensor:
     """
     if ids.is_floating_point() or ids.dtype == torch.bool:
         raise TypeError(f"ids must hold integers, got dtype {ids.dtype}")
-    if isinstance(padding_idx, bool) or not isinstance(padding_idx, int) or padding_idx < 0:
+    if (
+        isinstance(padding_idx, bool)
+        or not isinstance(padding_idx, int)
+        or padding_idx < 0
+    ):
         raise ValueError(f"padding_idx must be an int >= 0, got {padding_idx!r}")
     if ids.numel() and ids.min() < 0:
         raise ValueError(f"ids must be >= 0, got {int(ids.min())}")
@@ -330,7 +364,9 @@ def key_padding_mask(mask: torch.Tensor) -> torch.Tensor:
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     if mask.dim() != 2:
         raise ValueError(
@@ -359,7 +395,9 @@ def sdpa_mask(mask: torch.Tensor, causal: bool = False) -> torch.Tensor:
     """
     if mask.dtype != torch.bool:
         if mask.numel() and not ((mask == 0) | (mask == 1)).all():
-            raise TypeError(f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}")
+            raise TypeError(
+                f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
+            )
         mask = mask.bool()
     if mask.dim() != 2:
         raise ValueError(
@@ -368,7 +406,9 @@ def sdpa_mask(mask: torch.Tensor, causal: bool = False) -> torch.Tensor:
     time = mask.shape[1]
     attend = mask[:, None, None, :].expand(-1, 1, time, -1)
     if causal:
-        attend = attend & torch.ones(time, time, dtype=torch.bool, device=mask.device).tril()
+        attend = (
+            attend & torch.ones(time, time, dtype=torch.bool, device=mask.device).tril()
+        )
     # A row that may attend nothing makes softmax NaN: let padded queries attend everything.
     return attend | ~attend.any(dim=-1, keepdim=True)
 
@@ -478,7 +518,9 @@ def custom_pad_vector(
         opt.zero_grad()
         (emb(ids) ** 2).sum().backward()
         opt.step()
-    return PadVectorRun(before, output_at_pad, _np(emb.weight[0]), _np(emb.weight.grad[0]), steps)
+    return PadVectorRun(
+        before, output_at_pad, _np(emb.weight[0]), _np(emb.weight.grad[0]), steps
+    )
 
 
 @dataclass(frozen=True)
@@ -515,7 +557,11 @@ def functional_run(seed: int = 0) -> PretrainedRun:
     out = F.embedding(ids, w, padding_idx=0)
     out.sum().backward()
     return PretrainedRun(
-        _np(w[0]), _np(w[0]), _np(out[ids == 0][0]), _np(w.grad[0]), float(w.grad[1:].norm())
+        _np(w[0]),
+        _np(w[0]),
+        _np(out[ids == 0][0]),
+        _np(w.grad[0]),
+        float(w.grad[1:].norm()),
     )
 
 
@@ -568,7 +614,9 @@ class SparseRun:
     adam_error: str
 
     def as_sparse_gradient(self, values: np.ndarray) -> SparseGradient:
-        return SparseGradient(self.indices, values, self.dense.shape, "torch.sparse_coo")
+        return SparseGradient(
+            self.indices, values, self.dense.shape, "torch.sparse_coo"
+        )
 
 
 def _error_of(fn) -> str:
@@ -626,7 +674,9 @@ OPTIMIZERS = {
     "SGD(weight_decay=0.1)": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.1),
     "Adam": lambda p: torch.optim.Adam(p, lr=0.1),
     "Adam(weight_decay=0.1)": lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=0.1),
-    "AdamW(weight_decay=0.01)": lambda p: torch.optim.AdamW(p, lr=0.1, weight_decay=0.01),
+    "AdamW(weight_decay=0.01)": lambda p: torch.optim.AdamW(
+        p, lr=0.1, weight_decay=0.01
+    ),
 }
 """The optimizers the book compares, by the name it shows."""
 
@@ -648,7 +698,9 @@ def optimizer_drift(name: str, steps: int = 5, seed: int = 0) -> OptimizerDrift:
             (emb(torch.as_tensor(CLASSIC_IDS)) ** 2).sum().backward()
             opt.step()
         moved.append((emb.weight.detach() - start).abs().amax(dim=1))
-    return OptimizerDrift(name, float(moved[0][0]), float(moved[1][0]), float(moved[0][3]))
+    return OptimizerDrift(
+        name, float(moved[0][0]), float(moved[1][0]), float(moved[0][3])
+    )
 
 
 def drift_table(steps: int = 5, seed: int = 0):
@@ -771,7 +823,13 @@ def all_padded_query(seed: int = 0) -> dict[str, list[float]]:
         for mode in ("train", "eval"):
             mha.train(mode == "train")
             for need_weights in (True, False):
-                out, _ = mha(x, x, x, key_padding_mask=every_key_padded, need_weights=need_weights)
+                out, _ = mha(
+                    x,
+                    x,
+                    x,
+                    key_padding_mask=every_key_padded,
+                    need_weights=need_weights,
+                )
                 result[f"{mode}, need_weights={need_weights}"] = out[0, 0, :2].tolist()
     return result
 
@@ -805,7 +863,10 @@ def micro_batch_means(seed: int = 0) -> dict[str, float]:
 
     def token_losses(b):
         return F.cross_entropy(
-            logits[b].flatten(0, 1), targets[b].flatten(), ignore_index=0, reduction="sum"
+            logits[b].flatten(0, 1),
+            targets[b].flatten(),
+            ignore_index=0,
+            reduction="sum",
         )
 
     halves = [slice(0, 2), slice(2, 4)]
@@ -857,12 +918,14 @@ def batched_generation(seed: int = 0) -> dict[str, float]:
     def logits_alone():
         ids = torch.tensor([short])
         pos = torch.arange(len(short))[None]
-        return model(ids, pos, torch.ones(1, 1, len(short), len(short), dtype=torch.bool).tril())[
-            0, -1
-        ]
+        return model(
+            ids, pos, torch.ones(1, 1, len(short), len(short), dtype=torch.bool).tril()
+        )[0, -1]
 
     def batched(side: str, position_ids: bool):
-        ids = torch.tensor([long, short + [0] * 3] if side == "right" else [long, [0] * 3 + short])
+        ids = torch.tensor(
+            [long, short + [0] * 3] if side == "right" else [long, [0] * 3 + short]
+        )
         mask = ids != 0
         pos = (
             (mask.cumsum(-1) - 1).clamp(min=0)
@@ -893,10 +956,16 @@ def leaks_across_padding(seed: int = 0) -> dict[str, float]:
     norm = nn.BatchNorm1d(3).train()
     with torch.no_grad():
         conv_change = (
-            (conv(x) - conv(other_padding)).abs().masked_select(mask.expand(-1, 3, -1)).max()
+            (conv(x) - conv(other_padding))
+            .abs()
+            .masked_select(mask.expand(-1, 3, -1))
+            .max()
         )
         norm_change = (
-            (norm(x) - norm(other_padding)).abs().masked_select(mask.expand(-1, 3, -1)).max()
+            (norm(x) - norm(other_padding))
+            .abs()
+            .masked_select(mask.expand(-1, 3, -1))
+            .max()
         )
     return {
         "Conv1d(kernel_size=3)": float(conv_change),

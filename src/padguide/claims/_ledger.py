@@ -118,7 +118,9 @@ class Result:
         }
 
     def _repr_html_(self) -> str:
-        mark = {"holds": "✓", "fails": "✗", "error": "!", "not applicable": "–"}[self.outcome]
+        mark = {"holds": "✓", "fails": "✗", "error": "!", "not applicable": "–"}[
+            self.outcome
+        ]
         evidence = json.dumps(self.shown, ensure_ascii=False)
         css = f"padguide-claim padguide-claim-{self.outcome.replace(' ', '-')}"
         return (
@@ -168,7 +170,9 @@ def run(claim_: Claim) -> Result:
         detail = "".join(traceback.format_exception_only(err)).strip()
         return Result(claim_, Outcome.ERROR, detail=detail)
     if not isinstance(evidence, Evidence):
-        return Result(claim_, Outcome.ERROR, detail=f"check returned {type(evidence).__name__}")
+        return Result(
+            claim_, Outcome.ERROR, detail=f"check returned {type(evidence).__name__}"
+        )
     outcome = Outcome.HOLDS if evidence.holds else Outcome.FAILS
     return Result(claim_, outcome, evidence.shown)
 

@@ -73,9 +73,13 @@ def _losses(all_padding: bool) -> dict[str, float]:
         torch.as_tensor(logits).flatten(0, 1),
         torch.as_tensor(targets).flatten(),
     )
-    ignore_class = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    ignore_class = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, ignore_class=0
+    )
     return {
-        "torch_ignore_index": float(F.cross_entropy(flat_logits, flat_targets, ignore_index=0)),
+        "torch_ignore_index": float(
+            F.cross_entropy(flat_logits, flat_targets, ignore_index=0)
+        ),
         "keras_ignore_class": float(ignore_class(targets, logits)),
     }
 
@@ -89,7 +93,11 @@ def _losses(all_padding: bool) -> dict[str, float]:
 def _():
     losses = _losses(all_padding=False)
     return Evidence(
-        bool(np.isclose(losses["torch_ignore_index"], losses["keras_ignore_class"], rtol=1e-6)),
+        bool(
+            np.isclose(
+                losses["torch_ignore_index"], losses["keras_ignore_class"], rtol=1e-6
+            )
+        ),
         losses,
     )
 
@@ -103,7 +111,10 @@ def _():
 def _():
     losses = _losses(all_padding=True)
     return Evidence(
-        bool(np.isnan(losses["torch_ignore_index"]) and losses["keras_ignore_class"] == 0), losses
+        bool(
+            np.isnan(losses["torch_ignore_index"]) and losses["keras_ignore_class"] == 0
+        ),
+        losses,
     )
 
 

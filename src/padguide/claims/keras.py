@@ -101,7 +101,9 @@ def _():
 )
 def _():
     run = _pk().seed_experiment("masked")
-    return Evidence(bool((run.pad_output == 0).all()), {"output_at_pad": run.pad_output})
+    return Evidence(
+        bool((run.pad_output == 0).all()), {"output_at_pad": run.pad_output}
+    )
 
 
 def _consumes(layer: str):
@@ -159,7 +161,11 @@ def _():
             np.isclose(r.with_mask, r.mean_over_real)
             and not np.isclose(r.with_mask, r.mean_over_all)
         ),
-        {"loss": r.with_mask, "mean_over_real": r.mean_over_real, "mean_over_all": r.mean_over_all},
+        {
+            "loss": r.with_mask,
+            "mean_over_real": r.mean_over_real,
+            "mean_over_all": r.mean_over_all,
+        },
     )
 
 
@@ -194,7 +200,9 @@ def _():
 )
 def _():
     r = _pk().out_of_range_run()
-    return Evidence(r.minus_one_is_last_row, {"minus_one_is_last_row": r.minus_one_is_last_row})
+    return Evidence(
+        r.minus_one_is_last_row, {"minus_one_is_last_row": r.minus_one_is_last_row}
+    )
 
 
 @claim(
@@ -244,7 +252,8 @@ def _():
     r = _pk().guide_temporal_softmax()
     probs, real = r["masked_softmax"], r["ids"] != 0
     return Evidence(
-        bool(np.allclose(probs.sum(-1), 1) and (probs[~real] == 0).all()), {"masked_softmax": probs}
+        bool(np.allclose(probs.sum(-1), 1) and (probs[~real] == 0).all()),
+        {"masked_softmax": probs},
     )
 
 
@@ -267,7 +276,9 @@ def _():
     statement="In keras.layers.MultiHeadAttention's attention_mask, True means attend.",
 )
 def _():
-    meaning = _pk().polarity_keras()["keras.layers.MultiHeadAttention(attention_mask=...)"]
+    meaning = _pk().polarity_keras()[
+        "keras.layers.MultiHeadAttention(attention_mask=...)"
+    ]
     return Evidence(meaning == "attend", {"True means": meaning})
 
 
@@ -278,4 +289,6 @@ def _():
 )
 def _():
     padded = _pk().pad_sequences_default()
-    return Evidence(padded == [[1, 2, 3], [0, 0, 4]], {"pad_sequences([[1, 2, 3], [4]])": padded})
+    return Evidence(
+        padded == [[1, 2, 3], [0, 0, 4]], {"pad_sequences([[1, 2, 3], [4]])": padded}
+    )

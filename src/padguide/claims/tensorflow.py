@@ -75,7 +75,9 @@ for _name in ("tf.convert_to_tensor", "tf.math.unsorted_segment_sum", "tf.scatte
 def _():
     result, run = _method("tf.tensor_scatter_nd_update")
     truth = run.sparse.to_dense()
-    return Evidence(not result.correct, {"dense": result.dense[:, 0], "sum_of_slices": truth[:, 0]})
+    return Evidence(
+        not result.correct, {"dense": result.dense[:, 0], "sum_of_slices": truth[:, 0]}
+    )
 
 
 @claim(

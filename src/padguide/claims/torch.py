@@ -63,7 +63,8 @@ def _():
 def _():
     counts = _pt().scale_grad_by_freq_run((1, 1, 2, 0))["plain"]
     return Evidence(
-        counts.tolist() == [0.0, 2.0, 1.0, 0.0], {"ids": [1, 1, 2, 0], "gradient": counts}
+        counts.tolist() == [0.0, 2.0, 1.0, 0.0],
+        {"ids": [1, 1, 2, 0], "gradient": counts},
     )
 
 
@@ -135,7 +136,10 @@ def _():
     r = _pt().from_pretrained_run()
     return Evidence(
         bool((r.pad_gradient == 0).all()) and r.other_gradient_norm > 0,
-        {"pad_gradient": r.pad_gradient, "other_rows_gradient_norm": r.other_gradient_norm},
+        {
+            "pad_gradient": r.pad_gradient,
+            "other_rows_gradient_norm": r.other_gradient_norm,
+        },
     )
 
 
@@ -163,7 +167,8 @@ def _():
 
     emb = torch.nn.Embedding(10, 3, padding_idx=-1)
     return Evidence(
-        emb.padding_idx == 9 and bool((emb.weight[9] == 0).all()), {"padding_idx": emb.padding_idx}
+        emb.padding_idx == 9 and bool((emb.weight[9] == 0).all()),
+        {"padding_idx": emb.padding_idx},
     )
 
 
@@ -272,11 +277,16 @@ def _drift(name: str):
 def _():
     (sgd, s1), (adam, s2) = _drift("SGD"), _drift("Adam")
     return Evidence(
-        sgd.nonzero_pad_row_moved == 0 and adam.nonzero_pad_row_moved == 0, {"SGD": s1, "Adam": s2}
+        sgd.nonzero_pad_row_moved == 0 and adam.nonzero_pad_row_moved == 0,
+        {"SGD": s1, "Adam": s2},
     )
 
 
-for _name in ("SGD(weight_decay=0.1)", "Adam(weight_decay=0.1)", "AdamW(weight_decay=0.01)"):
+for _name in (
+    "SGD(weight_decay=0.1)",
+    "Adam(weight_decay=0.1)",
+    "AdamW(weight_decay=0.01)",
+):
     _slug = _name.split("(")[0].lower()
 
     @claim(
@@ -287,7 +297,9 @@ for _name in ("SGD(weight_decay=0.1)", "Adam(weight_decay=0.1)", "AdamW(weight_d
     )
     def _(name=_name):
         d, shown = _drift(name)
-        return Evidence(d.nonzero_pad_row_moved > 0 and d.zero_pad_row_moved == 0, shown)
+        return Evidence(
+            d.nonzero_pad_row_moved > 0 and d.zero_pad_row_moved == 0, shown
+        )
 
 
 @claim(
@@ -420,7 +432,9 @@ def _():
 def _():
     r = _pt().all_padded_query()
     train, evaluation = r["train, need_weights=False"], r["eval, need_weights=False"]
-    return Evidence(bool(np.all(np.array(train) == 0) and np.isnan(evaluation).all()), r)
+    return Evidence(
+        bool(np.all(np.array(train) == 0) and np.isnan(evaluation).all()), r
+    )
 
 
 @claim(
@@ -438,7 +452,10 @@ def _():
     )
     return Evidence(
         bool(holds),
-        {k: r[k] for k in ("minus_1e9_in_float16", "additive_softmax", "masked_softmax")},
+        {
+            k: r[k]
+            for k in ("minus_1e9_in_float16", "additive_softmax", "masked_softmax")
+        },
     )
 
 
