@@ -117,6 +117,19 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Run the measurements behind "The cost of padding" and write them as JSON.
+
+    By default the full-size runs, into docs/_data/bench (the recorded results the
+    book shows, with their provenance). `nox -s bench -- --quick --out DIR` runs
+    the small version, as CI does, so the benchmarks cannot rot.
+    """
+    python = book_python(session)
+    args = session.posargs or ["--out", "docs/_data/bench"]
+    session.run(python, "-m", "padguide.bench", *args, env=QUIET, external=True)
+
+
+@nox.session(venv_backend="none")
 def page(session: nox.Session) -> None:
     """Run one page's code cells as a script, without Sphinx: `nox -s page -- docs/x.md`."""
     if len(session.posargs) != 1 or not session.posargs[0].endswith(".md"):

@@ -94,7 +94,7 @@ def test_pages_open_with_what_you_will_learn(page):
 
 
 def test_figures_are_present_and_not_empty():
-    figures = {"padding-a-batch": 2, "side-by-side": 1}
+    figures = {"padding-a-batch": 2, "side-by-side": 1, "cost-of-padding": 3}
     for page, count in figures.items():
         images = soup(page).select(".cell_output img")
         assert len(images) == count, page

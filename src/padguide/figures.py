@@ -8,7 +8,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = ["batch_figure", "gradient_heatmaps"]
+__all__ = [
+    "batch_figure",
+    "frontier_figure",
+    "gradient_heatmaps",
+    "length_histogram",
+    "packed_row_figure",
+]
 
 PAD_COLOR = "#d9d9d9"
 REAL_COLOR = "#cfe3f6"
@@ -105,4 +111,89 @@ def gradient_heatmaps(
             )
     axes[0].set_yticks(range(len(rows)), [labels[r] for r in rows], fontsize=7)
     fig.colorbar(image, ax=list(axes), shrink=0.8, label="gradient")
+    return fig
+
+
+def length_histogram(lengths: np.ndarray, title: str = "") -> Figure:
+    """How long the sequences are: a histogram on a log scale, median and longest marked."""
+    lengths = np.asarray(lengths)
+    fig = Figure(figsize=(6.4, 2.6), layout="constrained")
+    ax = fig.add_subplot()
+    bins = np.unique(np.geomspace(1, lengths.max() + 1, 40).astype(int))
+    ax.hist(lengths, bins=bins, color=REAL_COLOR, edgecolor="#2c7bb6")
+    ax.set_xscale("log")
+    for value, label in ((np.median(lengths), "median"), (lengths.max(), "longest")):
+        ax.axvline(value, color="#555555", linestyle="--", linewidth=1)
+        ax.annotate(f"{label} {value:.0f}", (value, ax.get_ylim()[1] * 0.92), fontsize=8,
+                    xytext=(3, 0), textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("tokens per speech (log scale)", fontsize=8)
+    ax.set_ylabel("speeches", fontsize=8)
+    ax.tick_params(labelsize=8)
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    return fig
+
+
+def frontier_figure(frontier, scores, default_width: float) -> Figure:
+    """Efficiency against randomness: padguide's curve across ``width``, every method as a point."""
+    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    xs = [s.overlap for _, s in frontier]
+    ys = [s.efficiency for _, s in frontier]
+    ax.plot(
+        xs,
+        ys,
+        "-o",
+        color="#2c7bb6",
+        markersize=3,
+        label="padguide bucket_batches (width)",
+    )
+    for width, s in frontier:
+        if width == default_width:
+            ax.plot(
+                s.overlap,
+                s.efficiency,
+                "o",
+                color="#2c7bb6",
+                markersize=8,
+                fillstyle="none",
+            )
+            ax.annotate(f"default, width={width}", (s.overlap, s.efficiency), fontsize=7,
+                        xytext=(6, -10), textcoords="offset points")  # fmt: skip
+    markers = iter("sD^vP*X")
+    for s in scores:
+        if s.method == "padguide bucket_batches":
+            continue
+        ax.plot(s.overlap, s.efficiency, next(markers), color="#d7191c", markersize=6,
+                label=s.method, linestyle="none")  # fmt: skip
+    ax.set_xlabel(
+        "batch-mate overlap between epochs (0 = reshuffled, 1 = same batches)",
+        fontsize=8,
+    )
+    ax.set_ylabel("padding efficiency", fontsize=8)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return fig
+
+
+def packed_row_figure(packing, row: int = 0, width: int = 48) -> Figure:
+    """One packed row: which sequence each slot holds, and its block-diagonal attention mask."""
+    segments = packing.segment_ids()[row][:width]
+    mask = packing.attention_mask(row)[:width, :width]
+    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    top, bottom = fig.subplots(2, 1, height_ratios=[1, 6])
+    colours = np.where(segments[None, :] >= 0, segments[None, :] % 8, -1).astype(float)
+    colours[colours < 0] = np.nan
+    top.imshow(colours, cmap="tab10", aspect="auto", vmin=0, vmax=9)
+    top.set_yticks([])
+    top.set_xticks([])
+    top.set_title(f"row {row}: one colour per packed sequence (first {width} slots)", fontsize=8,
+                  loc="left")  # fmt: skip
+    bottom.imshow(mask, cmap="Blues", aspect="auto", interpolation="nearest")
+    bottom.set_xlabel("key position", fontsize=8)
+    bottom.set_ylabel("query position", fontsize=8)
+    bottom.tick_params(labelsize=7)
     return fig

@@ -51,6 +51,7 @@ __all__ = [
     "polarity_keras",
     "retraces",
     "seed_experiment",
+    "tf_bucket_batches",
     "to_left_padding",
     "to_right_padding",
     "twelfth_night_experiment",
@@ -1077,3 +1078,34 @@ def retraces(lengths: list[int], multiple_of: int | None = None) -> int:
     finally:
         logger.disabled = was_disabled
     return len(traces)
+
+
+# --- batching through tf.data ------------------------------------------------------------
+
+
+def tf_bucket_batches(
+    lengths,
+    batch_size: int,
+    *,
+    seed: int,
+    boundaries: tuple[int, ...] = (8, 16, 32, 64, 128, 256),
+) -> list[np.ndarray]:
+    """``tf.data.Dataset.bucket_by_sequence_length`` run by tf.data itself.
+
+    Examples stream in shuffled order (``Dataset.shuffle`` with ``seed``) into
+    buckets by length; a bucket emits a batch when it holds ``batch_size``
+    examples, and the leftovers are emitted at the end. Returns the example
+    indices of each batch, in the order tf.data produced them.
+    """
+    from padguide.batching import _check_lengths, _check_positive
+
+    lengths = _check_lengths(lengths)
+    batch_size = _check_positive("batch_size", batch_size)
+    data = tf.data.Dataset.from_tensor_slices((np.arange(len(lengths)), lengths))
+    data = data.shuffle(len(lengths), seed=seed, reshuffle_each_iteration=False)
+    data = data.bucket_by_sequence_length(
+        element_length_func=lambda index, length: tf.cast(length, tf.int32),
+        bucket_boundaries=list(boundaries),
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+    )
+    return [indices.numpy() for indices, _ in data]

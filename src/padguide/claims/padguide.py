@@ -39,3 +39,64 @@ def _():
         right == [[5, 3, 2], [4, 0, 0]] and left == [[5, 3, 2], [0, 0, 4]] and refused,
         {"right": right, "left": left, "truncation_refused": refused},
     )
+
+
+@claim(
+    "padguide.bucket-batches-meets-target",
+    framework="padguide",
+    statement="At its default, bucket_batches reaches at least 85 % of the sorted optimum's "
+    "efficiency at a batch-mate overlap of at most 0.2 (Twelfth Night, batch 32).",
+)
+def _():
+    from padguide import cost
+
+    lengths = cost.play_lengths()
+    ours = cost.score(cost.FIXED_SIZE_METHODS["padguide bucket_batches"], lengths, 32)
+    best = cost.score(cost.FIXED_SIZE_METHODS["sorted (reference)"], lengths, 32)
+    share = ours.efficiency / best.efficiency
+    return Evidence(share >= 0.85 and ours.overlap <= 0.2,
+                    {"efficiency": ours.efficiency, "sorted": best.efficiency,
+                     "share_of_sorted": share, "overlap": ours.overlap})  # fmt: skip
+
+
+@claim(
+    "padguide.bucket-batches-not-dominated",
+    framework="padguide",
+    statement="No anchor beats bucket_batches: at each anchor's overlap, padguide's efficiency is "
+    "at least the anchor's minus 0.01 (Twelfth Night, batch 32).",
+)
+def _():
+    from padguide import cost
+
+    lengths = cost.play_lengths()
+    curve = cost.frontier(batch_size=32, lengths=lengths)
+    shown, holds = {}, True
+    for name in cost.ANCHORS:
+        anchor = cost.score(cost.FIXED_SIZE_METHODS[name], lengths, 32)
+        ours = cost.efficiency_at(curve, anchor.overlap)
+        holds &= ours >= anchor.efficiency - 0.01
+        shown[name] = {
+            "overlap": anchor.overlap,
+            "anchor": anchor.efficiency,
+            "padguide": ours,
+        }
+    return Evidence(bool(holds), shown)
+
+
+@claim(
+    "padguide.pack-near-lower-bound",
+    framework="padguide",
+    statement="pack needs at most one row more than ceil(tokens / capacity) at every capacity from "
+    "the longest speech to 2,048, and exactly that many at the longest speech and at 512.",
+)
+def _():
+    from padguide import cost
+
+    lengths = cost.play_lengths()
+    longest = int(lengths.max())
+    sweep = cost.packing_sweep(range(longest, 2049), lengths)
+    at = sweep.set_index("capacity")["extra rows"]
+    holds = sweep["extra rows"].max() <= 1 and at[longest] == 0 and at[512] == 0
+    return Evidence(bool(holds), {"capacities": [longest, 2048], "most_extra_rows":
+                                  int(sweep["extra rows"].max()), "extra_at_longest":
+                                  int(at[longest]), "extra_at_512": int(at[512])})  # fmt: skip

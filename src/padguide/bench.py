@@ -1,0 +1,410 @@
+"""Measurements behind "The cost of padding", written as JSON with their provenance.
+
+Run ``python -m padguide.bench [--quick] [--out DIR]`` (``nox -s bench``).
+Timings are recorded, never asserted; every ratio is measured side by side in
+one run, on one machine, with the versions written next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from padguide import batching as B
+
+__all__ = [
+    "crossover",
+    "provenance",
+    "sparse_table",
+    "sparse_vs_dense",
+    "training_step",
+    "training_table",
+]
+
+
+def provenance(command: list[str] | None = None) -> dict:
+    """Versions, machine, date and command of a measurement."""
+    from padguide.claims import versions
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "versions": versions(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(command or sys.argv),
+        "commit": commit,
+    }
+
+
+# --- one training step, every way of batching ---------------------------------------------------
+
+
+def _corpus(limit: int | None):
+    from padguide.corpus import Vocab, tokenize, twelfth_night
+
+    tokens = [tokenize(s.text) for s in twelfth_night()]
+    if limit:
+        tokens = tokens[:limit]
+    vocab = Vocab.build(tokens)
+    sequences = [np.array(vocab.encode(t)) for t in tokens]
+    return sequences, np.array([len(s) for s in sequences]), len(vocab)
+
+
+def _models(kind: str, vocab: int, seed: int):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    dim = 64
+    if kind == "lstm":
+        model = nn.ModuleDict(
+            {
+                "embed": nn.Embedding(vocab, dim, padding_idx=0),
+                "rnn": nn.LSTM(dim, 128, batch_first=True),
+                "head": nn.Linear(128, vocab),
+            }
+        )
+    else:
+        layer = nn.TransformerEncoderLayer(dim, 4, 128, dropout=0.0, batch_first=True)
+        model = nn.ModuleDict(
+            {
+                "embed": nn.Embedding(vocab, dim, padding_idx=0),
+                "position": nn.Embedding(512, dim),
+                "encoder": nn.TransformerEncoder(layer, 2, enable_nested_tensor=False),
+                "head": nn.Linear(dim, vocab),
+            }
+        )
+    return model
+
+
+def _batches_for(method: str, lengths, batch_size: int, max_tokens: int, seed: int):
+    if method.startswith("random"):
+        return B.random_batches(lengths, batch_size, seed=seed)
+    if method.startswith("bucket"):
+        return B.bucket_batches(lengths, batch_size, seed=seed)
+    if method.startswith("budget, random order"):
+        return B.token_budget_batches(lengths, max_tokens, seed=seed, width=None)
+    if method.startswith("budget, bucket order"):
+        return B.token_budget_batches(lengths, max_tokens, seed=seed)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def _loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # noqa: PLR0917
+    """Summed cross-entropy over the real tokens of one batch (or one packed row)."""
+    import torch
+    import torch.nn.functional as F
+
+    if packing is not None:  # one packed row of the transformer
+        row_members = batch
+        ids = np.zeros(packing.capacity, dtype=np.int64)
+        for i in row_members:
+            start = packing.offset[i]
+            ids[start : start + lengths[i]] = sequences[i]
+        ids = torch.as_tensor(ids)[None]
+        row = int(packing.row[row_members[0]])
+        positions = torch.as_tensor(packing.position_ids()[row])[None]
+        allowed = torch.as_tensor(packing.attention_mask(row))
+        # Padding slots attend themselves only, so that no softmax row is empty.
+        allowed |= torch.eye(packing.capacity, dtype=torch.bool) & ~allowed.any(
+            -1, keepdim=True
+        )
+        h = model["embed"](ids) + model["position"](positions)
+        h = model["encoder"](h, mask=~allowed)
+        logits = model["head"](h)
+        real = ids != 0
+        return F.cross_entropy(logits[real], ids[real], reduction="sum"), int(
+            real.sum()
+        )
+    ids = torch.as_tensor(B.pad([sequences[i] for i in batch]))
+    real = ids != 0
+    if kind == "lstm":
+        x = model["embed"](ids)
+        if "pack_padded_sequence" in method:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(
+                x,
+                torch.as_tensor(lengths[batch]),
+                batch_first=True,
+                enforce_sorted=False,
+            )
+            out, _ = model["rnn"](packed)
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(
+                out, batch_first=True, total_length=ids.shape[1]
+            )
+        else:
+            out, _ = model["rnn"](x)
+        logits = model["head"](out)
+    else:
+        positions = torch.arange(ids.shape[1])[None].expand_as(ids)
+        h = model["embed"](ids) + model["position"](positions)
+        h = model["encoder"](h, src_key_padding_mask=~real)
+        logits = model["head"](h)
+    return F.cross_entropy(logits[real], ids[real], reduction="sum"), int(real.sum())
+
+
+def training_step(
+    kind: str = "lstm",
+    *,
+    quick: bool = True,
+    batch_size: int = 32,
+    max_tokens: int = 4096,
+    seed: int = 0,
+    repeats: int | None = None,
+) -> dict:
+    """One epoch of training steps per batching method: real tokens per second and loss parity.
+
+    ``kind`` is ``"lstm"`` (Embedding + LSTM) or ``"transformer"`` (Embedding +
+    2-layer encoder). All methods start from the same weights; the loss over
+    every real token before training must agree to 1e-5 across methods.
+    """
+    import torch
+
+    if kind not in ("lstm", "transformer"):
+        raise ValueError(f"kind must be 'lstm' or 'transformer', got {kind!r}")
+    sequences, lengths, vocab = _corpus(limit=240 if quick else None)
+    repeats = repeats or (1 if quick else 3)
+    methods = ["random, padded", "bucket, padded"]
+    if kind == "lstm":
+        methods += ["random, pack_padded_sequence", "bucket, pack_padded_sequence"]
+    methods += ["budget, random order", "budget, bucket order"]
+    if kind == "transformer":
+        methods += ["packed rows, block-diagonal mask"]
+    capacity = int(lengths.max())
+    packing = B.pack(lengths, capacity)
+    initial = _models(kind, vocab, seed).state_dict()
+    results = {}
+    for method in methods:
+        model = _models(kind, vocab, seed)
+        model.load_state_dict(initial)
+        if method.startswith("packed rows"):
+            batches, is_packed = packing.rows, True
+            slots = len(packing.rows) * capacity
+        else:
+            batches = _batches_for(method, lengths, batch_size, max_tokens, seed)
+            is_packed = False
+            slots = sum(len(b) * int(lengths[b].max()) for b in batches)
+            if "pack_padded_sequence" in method:
+                slots = int(lengths.sum())  # the RNN steps only over real tokens
+        with torch.no_grad():  # loss parity: same data, same weights, any batching
+            total, count = 0.0, 0
+            for batch in batches:
+                loss, n = _loss_sum(model, kind, method, sequences, lengths, batch,
+                                    packing if is_packed else None)  # fmt: skip
+                total, count = total + float(loss), count + n
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for batch in batches:
+                optimizer.zero_grad()
+                loss, n = _loss_sum(model, kind, method, sequences, lengths, batch,
+                                    packing if is_packed else None)  # fmt: skip
+                (loss / n).backward()
+                optimizer.step()
+            times.append(time.perf_counter() - start)
+        seconds = float(np.median(times))
+        results[method] = {
+            "initial_loss": total / count,
+            "steps": len(batches),
+            "efficiency": float(lengths.sum() / slots),
+            "seconds": seconds,
+            "tokens_per_second": float(lengths.sum() / seconds),
+        }
+    base = results["random, padded"]
+    for r in results.values():
+        r["speedup"] = r["tokens_per_second"] / base["tokens_per_second"]
+        r["limit"] = r["efficiency"] / base["efficiency"]
+    losses = [r["initial_loss"] for r in results.values()]
+    return {
+        "kind": kind,
+        "quick": quick,
+        "batch_size": batch_size,
+        "max_tokens": max_tokens,
+        "examples": len(lengths),
+        "real_tokens": int(lengths.sum()),
+        "threads": torch.get_num_threads(),
+        "loss_parity": float(max(losses) - min(losses)),
+        "methods": results,
+    }
+
+
+# --- dense against sparse embedding gradients ---------------------------------------------------
+
+
+def _torch_step(vocab: int, sparse: bool, ids, repeats: int) -> dict:
+    import torch
+
+    torch.manual_seed(0)
+    emb = torch.nn.Embedding(vocab, 64, sparse=sparse)
+    opt = (torch.optim.SparseAdam if sparse else torch.optim.Adam)(
+        emb.parameters(), lr=1e-3
+    )
+    ids = torch.as_tensor(ids)
+    times = []
+    for _ in range(repeats + 1):  # the first step allocates the optimizer state
+        start = time.perf_counter()
+        opt.zero_grad()
+        emb(ids).pow(2).mean().backward()
+        opt.step()
+        times.append(time.perf_counter() - start)
+    grad = emb.weight.grad
+    grad_bytes = (
+        grad._values().nbytes + grad._indices().nbytes if sparse else grad.nbytes
+    )
+    return {"seconds": float(np.median(times[1:])), "gradient_bytes": int(grad_bytes)}
+
+
+def _tf_step(vocab: int, sparse: bool, ids, repeats: int) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    table = tf.Variable(tf.random.stateless_normal((vocab, 64), seed=(0, 0)))
+    opt = tf.keras.optimizers.Adam(1e-3)
+    ids = tf.constant(ids)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.gather(table, ids) ** 2)
+        grad = tape.gradient(loss, table)
+        if not sparse:
+            grad = tf.convert_to_tensor(grad)
+        opt.apply_gradients([(grad, table)])
+        return grad
+
+    grad = step()  # trace and allocate
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    if isinstance(grad, tf.IndexedSlices):
+        grad_bytes = grad.values.numpy().nbytes + grad.indices.numpy().nbytes
+    else:
+        grad_bytes = grad.numpy().nbytes
+    return {"seconds": float(np.median(times)), "gradient_bytes": int(grad_bytes)}
+
+
+def sparse_vs_dense(
+    vocab_sizes=(10_000, 100_000, 1_000_000), *, quick: bool = True
+) -> dict:
+    """Time per optimizer step and gradient size, dense against sparse, PyTorch and TensorFlow."""
+    repeats = 3 if quick else 10
+    ids = np.random.default_rng(0).integers(1, min(vocab_sizes), size=(32, 64))
+    rows = []
+    for vocab in vocab_sizes:
+        for framework, run in (("PyTorch", _torch_step), ("TensorFlow", _tf_step)):
+            for sparse in (False, True):
+                result = run(vocab, sparse, ids, repeats)
+                label = {("PyTorch", False): "dense Adam", ("PyTorch", True): "sparse=True + SparseAdam",
+                         ("TensorFlow", False): "densified + Adam",
+                         ("TensorFlow", True): "IndexedSlices + Adam"}[(framework, sparse)]  # fmt: skip
+                rows.append({"vocabulary": vocab, "framework": framework, "gradient": label,
+                             "sparse": sparse, **result})  # fmt: skip
+    return {"quick": quick, "batch": [32, 64], "dim": 64, "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m padguide.bench", description=__doc__
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, one repeat (CI)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench-results"), help="output folder"
+    )
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta = provenance(["python", "-m", "padguide.bench", *(argv or sys.argv[1:])])
+    jobs = {
+        "training-step-lstm": lambda: training_step("lstm", quick=args.quick),
+        "training-step-transformer": lambda: training_step(
+            "transformer", quick=args.quick
+        ),
+        "sparse-vs-dense": lambda: sparse_vs_dense(
+            (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000),
+            quick=args.quick,
+        ),
+    }
+    for name, job in jobs.items():
+        start = time.perf_counter()
+        result = job()
+        result["provenance"] = meta
+        result["wall_seconds"] = time.perf_counter() - start
+        path = args.out / f"{name}.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"{path}: {result['wall_seconds']:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+# --- tables for the book ---------------------------------------------------------------------
+
+
+def training_table(result: dict):
+    """A training-step result as a table: one row per batching method."""
+    import pandas as pd
+
+    rows = {
+        method: {
+            "steps": r["steps"],
+            "padding efficiency": r["efficiency"],
+            "real tokens / s": r["tokens_per_second"],
+            "speed-up vs random": r["speedup"],
+            "limit (1 / efficiency)": r["limit"],
+        }
+        for method, r in result["methods"].items()
+    }
+    table = pd.DataFrame(rows).T
+    table["steps"] = table["steps"].astype(int)
+    table["real tokens / s"] = table["real tokens / s"].round(0).astype(int)
+    return table.round(2)
+
+
+def sparse_table(result: dict):
+    """The dense-against-sparse result as a table: milliseconds per step and gradient size."""
+    import pandas as pd
+
+    frame = pd.DataFrame(result["rows"])
+    frame["ms / step"] = (frame["seconds"] * 1000).round(2)
+    frame["gradient MB"] = (frame["gradient_bytes"] / 1e6).round(2)
+    table = frame.pivot_table(
+        index=["framework", "gradient"],
+        columns="vocabulary",
+        values=["ms / step", "gradient MB"],
+    )
+    return table
+
+
+def crossover(result: dict, framework: str) -> int | None:
+    """The smallest vocabulary at which the sparse gradient's step was faster, if any."""
+    rows = [r for r in result["rows"] if r["framework"] == framework]
+    for vocab in sorted({r["vocabulary"] for r in rows}):
+        at = {r["sparse"]: r["seconds"] for r in rows if r["vocabulary"] == vocab}
+        if at[True] < at[False]:
+            return vocab
+    return None
