@@ -51,6 +51,7 @@ extensions = [
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
+smartquotes_action = "qe"  # quotes and ellipses only: "--out" in a command stays two hyphens
 
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
 myst_heading_anchors = 3

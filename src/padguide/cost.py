@@ -20,6 +20,7 @@ __all__ = [
     "ANCHORS",
     "FIXED_SIZE_METHODS",
     "MethodScore",
+    "budget_table",
     "efficiency_at",
     "frontier",
     "packing_sweep",
@@ -174,3 +175,26 @@ def packing_sweep(capacities, lengths: np.ndarray | None = None):
                      "lower bound": bound, "extra rows": len(packing.rows) - bound,
                      "efficiency": packing.efficiency})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def budget_table(max_tokens: int, lengths: np.ndarray | None = None, seeds: int = 5):
+    """Token-budget samplers at one budget: efficiency, randomness, batches per epoch."""
+    import pandas as pd
+
+    lengths = play_lengths() if lengths is None else lengths
+    samplers = {
+        "fairseq max_tokens": B.fairseq_max_tokens_batches,
+        "padguide token_budget_batches": B.token_budget_batches,
+        "padguide token_budget_batches, width=0.1": lambda ls, t, *, seed: (
+            B.token_budget_batches(ls, t, seed=seed, width=0.1)
+        ),
+        "random order under the budget": lambda ls, t, *, seed: B.token_budget_batches(
+            ls, t, seed=seed, width=None
+        ),
+    }
+    rows = {
+        name: score(fn, lengths, max_tokens, seeds).__dict__
+        for name, fn in samplers.items()
+    }
+    table = pd.DataFrame(rows).T.drop(columns=["method", "batch_size"])
+    return table.astype(float)

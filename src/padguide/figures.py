@@ -185,8 +185,12 @@ def packed_row_figure(packing, row: int = 0, width: int = 48) -> Figure:
     mask = packing.attention_mask(row)[:width, :width]
     fig = Figure(figsize=(6.4, 3.2), layout="constrained")
     top, bottom = fig.subplots(2, 1, height_ratios=[1, 6])
-    colours = np.where(segments[None, :] >= 0, segments[None, :] % 8, -1).astype(float)
-    colours[colours < 0] = np.nan
+    # Consecutive sequences get consecutive colours, so neighbours never share one.
+    _, first_seen = np.unique(segments, return_index=True)
+    order = {seg: rank for rank, seg in enumerate(segments[np.sort(first_seen)])}
+    colours = np.array(
+        [[order[s] % 10 if s >= 0 else np.nan for s in segments]], dtype=float
+    )
     top.imshow(colours, cmap="tab10", aspect="auto", vmin=0, vmax=9)
     top.set_yticks([])
     top.set_xticks([])
