@@ -51,7 +51,8 @@ extensions = [
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
-smartquotes_action = "qe"  # quotes and ellipses only: "--out" in a command stays two hyphens
+# Quotes and ellipses only: "--out" in a glued command must stay two hyphens.
+smartquotes_action = "qe"
 
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
 myst_heading_anchors = 3
