@@ -138,6 +138,16 @@ def _check_positive(name: str, value) -> int:
     return int(value)
 
 
+def _check_fits(lengths, name: str, limit) -> tuple[np.ndarray, int]:
+    """Valid lengths and a positive ``limit`` that every one of them fits within."""
+    lengths = _check_lengths(lengths)
+    limit = _check_positive(name, limit)
+    if lengths.size and lengths.max() > limit:
+        i = int(np.argmax(lengths))
+        raise ValueError(f"lengths[{i}]={lengths[i]} exceeds {name}={limit}")
+    return lengths, limit
+
+
 def _chunks(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
@@ -206,11 +216,7 @@ def token_budget_batches(
     ``width=None``, then cut greedily; batch order is shuffled. Equal padded
     slots per step make steps cost about the same, whatever their lengths.
     """
-    lengths = _check_lengths(lengths)
-    max_tokens = _check_positive("max_tokens", max_tokens)
-    if lengths.size and lengths.max() > max_tokens:
-        i = int(np.argmax(lengths))
-        raise ValueError(f"lengths[{i}]={lengths[i]} exceeds max_tokens={max_tokens}")
+    lengths, max_tokens = _check_fits(lengths, "max_tokens", max_tokens)
     rng = np.random.default_rng(seed)
     if width is None:
         order = rng.permutation(len(lengths))
@@ -300,11 +306,7 @@ def fairseq_max_tokens_batches(
     A random permutation, stably sorted by length (ties stay random), filled
     while ``(n + 1) · max_len <= max_tokens``; batches shuffled.
     """
-    lengths = _check_lengths(lengths)
-    max_tokens = _check_positive("max_tokens", max_tokens)
-    if lengths.size and lengths.max() > max_tokens:
-        i = int(np.argmax(lengths))
-        raise ValueError(f"lengths[{i}]={lengths[i]} exceeds max_tokens={max_tokens}")
+    lengths, max_tokens = _check_fits(lengths, "max_tokens", max_tokens)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(lengths))
     order = order[np.argsort(lengths[order], kind="stable")]
@@ -426,11 +428,7 @@ def pack(lengths, capacity: int) -> Packing:
     array([[0, 1, 2, 3, 4, 5, 0, 1],
            [0, 1, 2, 3, 4, 0, 1, 2]])
     """
-    lengths = _check_lengths(lengths)
-    capacity = _check_positive("capacity", capacity)
-    if lengths.size and lengths.max() > capacity:
-        i = int(np.argmax(lengths))
-        raise ValueError(f"lengths[{i}]={lengths[i]} exceeds capacity={capacity}")
+    lengths, capacity = _check_fits(lengths, "capacity", capacity)
     order = np.argsort(-lengths, kind="stable")
     free: list[int] = []
     rows: list[list[int]] = []
