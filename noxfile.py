@@ -116,6 +116,17 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Open the built book in Chromium (Playwright): console, tabs, copy, search, figures, mobile.
+
+    Needs `nox -s docs` first and a Chromium: Debian's `chromium` package, or
+    `$CHROMIUM`. Screenshots of every page land in docs/_build/e2e.
+    """
+    session.install("-c", str(CONSTRAINTS), "playwright", "pytest", "-e", ".")
+    session.run("pytest", "e2e", "-c", "e2e/pytest.ini", *session.posargs)
+
+
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
     """Run the measurements behind "The cost of padding" and write them as JSON.
