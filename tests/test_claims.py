@@ -80,3 +80,36 @@ def test_unknown_claim_is_a_key_error():
 def test_versions_are_read_without_importing_frameworks():
     found = claims.versions()
     assert {"python", "numpy", "torch", "tensorflow", "keras"} <= set(found)
+
+
+ORDER_SCRIPT = """
+import json, sys
+from padguide import claims
+ids = list(claims.ledger())
+if sys.argv[1] == "reverse":
+    ids = ids[::-1]
+json.dump({i: claims.check(i).shown for i in ids}, sys.stdout, sort_keys=True)
+"""
+
+
+def test_evidence_does_not_depend_on_which_claims_ran_before():
+    # A page runs a few claims, the Claims page runs all of them: the numbers must agree.
+    import os
+    import subprocess
+    import sys
+
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", ORDER_SCRIPT, order],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={
+                **os.environ,
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "TF_ENABLE_ONEDNN_OPTS": "0",
+            },
+        )
+        for order in ("forward", "reverse")
+    ]
+    forward, reverse = (json.loads(run.communicate(timeout=600)[0]) for run in runs)
+    assert forward == reverse

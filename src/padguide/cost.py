@@ -23,6 +23,7 @@ __all__ = [
     "budget_table",
     "efficiency_at",
     "frontier",
+    "packing_rows",
     "packing_sweep",
     "play_lengths",
     "score",
@@ -162,10 +163,8 @@ def efficiency_at(frontier_points, overlap: float) -> float:
     return float(np.interp(overlap, xs, ys))
 
 
-def packing_sweep(capacities, lengths: np.ndarray | None = None):
+def packing_rows(capacities, lengths: np.ndarray | None = None) -> list[dict]:
     """Rows :func:`padguide.batching.pack` needs at each capacity, against the lower bound."""
-    import pandas as pd
-
     lengths = play_lengths() if lengths is None else lengths
     rows = []
     for capacity in capacities:
@@ -174,7 +173,14 @@ def packing_sweep(capacities, lengths: np.ndarray | None = None):
         rows.append({"capacity": int(capacity), "rows": len(packing.rows),
                      "lower bound": bound, "extra rows": len(packing.rows) - bound,
                      "efficiency": packing.efficiency})  # fmt: skip
-    return pd.DataFrame(rows)
+    return rows
+
+
+def packing_sweep(capacities, lengths: np.ndarray | None = None):
+    """:func:`packing_rows` as a pandas table, for a page."""
+    import pandas as pd
+
+    return pd.DataFrame(packing_rows(capacities, lengths))
 
 
 def budget_table(max_tokens: int, lengths: np.ndarray | None = None, seeds: int = 5):

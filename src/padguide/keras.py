@@ -867,7 +867,7 @@ def masked_loss_run(seed: int = 0) -> MaskedLoss:
     logits = rng.standard_normal((2, 5, 4)).astype(np.float32)
     mask = targets != 0
     per_token = K.losses.SparseCategoricalCrossentropy(
-        from_logits=True, reduction=None
+        from_logits=True, reduction="none"
     )(targets, logits).numpy()
     masked_logits = tf.constant(logits)
     masked_logits._keras_mask = tf.constant(mask)  # what a masking layer attaches
@@ -884,6 +884,7 @@ def masked_loss_run(seed: int = 0) -> MaskedLoss:
 @dataclass(frozen=True)
 class OutOfRange:
     minus_one_is_last_row: bool
+    minus_one_error: str
     input_dim_error: str
 
 
@@ -893,13 +894,19 @@ def out_of_range_run(seed: int = 0) -> OutOfRange:
     K.utils.set_random_seed(seed)
     emb = K.layers.Embedding(5, 2)
     emb.build((None,))
-    last = np.asarray(emb(np.array([-1])))[0]
-    try:
-        emb(np.array([5]))
-        error = ""
-    except tf.errors.InvalidArgumentError as err:
-        error = type(err).__name__
-    return OutOfRange(bool(np.allclose(last, emb.embeddings.numpy()[-1])), error)
+    errors = {}
+    looked_up = {}
+    for name, ids in (("minus_one", [-1]), ("input_dim", [5])):
+        try:
+            looked_up[name] = np.asarray(emb(np.array(ids)))[0]
+            errors[name] = ""
+        except tf.errors.InvalidArgumentError as err:
+            errors[name] = type(err).__name__
+    last_row = emb.embeddings.numpy()[-1]
+    is_last = "minus_one" in looked_up and bool(
+        np.allclose(looked_up["minus_one"], last_row)
+    )
+    return OutOfRange(is_last, errors["minus_one"], errors["input_dim"])
 
 
 def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
@@ -1004,11 +1011,17 @@ def pad_row_under_adamw(
     K = get_keras()
     ids = np.array([[2, 3, 4, padding_idx], [5, padding_idx, padding_idx, padding_idx]])
     result = {}
-    for name, layer in (
-        ("PaddingIdxEmbedding", PaddingIdxEmbedding(8, 3, padding_idx=padding_idx)),
-        ("keras.layers.Embedding", K.layers.Embedding(8, 3)),
-    ):
-        K.utils.set_random_seed(seed)
+    makers = {
+        "PaddingIdxEmbedding": lambda: PaddingIdxEmbedding(
+            8, 3, padding_idx=padding_idx
+        ),
+        "keras.layers.Embedding": lambda: K.layers.Embedding(8, 3),
+    }
+    for name, make in makers.items():
+        K.utils.set_random_seed(
+            seed
+        )  # before construction: initializers draw their seeds then
+        layer = make()
         layer.build((None, None))
         opt = K.optimizers.AdamW(learning_rate=0.1, weight_decay=0.1)
         for _ in range(steps):
@@ -1092,7 +1105,7 @@ def tf_bucket_batches(
 ) -> list[np.ndarray]:
     """``tf.data.Dataset.bucket_by_sequence_length`` run by tf.data itself.
 
-    Examples stream in shuffled order (``Dataset.shuffle`` with ``seed``) into
+    Examples stream in shuffled order (a permutation drawn from ``seed``) into
     buckets by length; a bucket emits a batch when it holds ``batch_size``
     examples, and the leftovers are emitted at the end. Returns the example
     indices of each batch, in the order tf.data produced them.
@@ -1101,8 +1114,10 @@ def tf_bucket_batches(
 
     lengths = _check_lengths(lengths)
     batch_size = _check_positive("batch_size", batch_size)
-    data = tf.data.Dataset.from_tensor_slices((np.arange(len(lengths)), lengths))
-    data = data.shuffle(len(lengths), seed=seed, reshuffle_each_iteration=False)
+    # The upstream shuffle is numpy's: tf.data's would also depend on whatever
+    # global TensorFlow seed earlier code set, and the result must depend on `seed` only.
+    order = np.random.default_rng(seed).permutation(len(lengths))
+    data = tf.data.Dataset.from_tensor_slices((order, lengths[order]))
     data = data.bucket_by_sequence_length(
         element_length_func=lambda index, length: tf.cast(length, tf.int32),
         bucket_boundaries=list(boundaries),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from padguide.claims._ledger import Evidence, claim
+from padguide.claims._ledger import Evidence, NotApplicable, claim
 
 
 def _pk():
@@ -201,7 +201,8 @@ def _():
 def _():
     r = _pk().out_of_range_run()
     return Evidence(
-        r.minus_one_is_last_row, {"minus_one_is_last_row": r.minus_one_is_last_row}
+        r.minus_one_is_last_row,
+        {"minus_one_is_last_row": r.minus_one_is_last_row, "error": r.minus_one_error},
     )
 
 
@@ -264,7 +265,10 @@ def _():
     "weight decay; Keras' Embedding lets the same row move.",
 )
 def _():
-    moved = _pk().pad_row_under_adamw(padding_idx=1)
+    pk = _pk()
+    if not pk.is_keras3(pk.get_keras()):
+        raise NotApplicable("PaddingIdxEmbedding is written for Keras 3")
+    moved = pk.pad_row_under_adamw(padding_idx=1)
     return Evidence(
         moved["PaddingIdxEmbedding"] == 0 and moved["keras.layers.Embedding"] > 0, moved
     )

@@ -94,9 +94,11 @@ def _():
 
     lengths = cost.play_lengths()
     longest = int(lengths.max())
-    sweep = cost.packing_sweep(range(longest, 2049), lengths)
-    at = sweep.set_index("capacity")["extra rows"]
-    holds = sweep["extra rows"].max() <= 1 and at[longest] == 0 and at[512] == 0
+    extra = {
+        r["capacity"]: r["extra rows"]
+        for r in cost.packing_rows(range(longest, 2049), lengths)
+    }
+    holds = max(extra.values()) <= 1 and extra[longest] == 0 and extra[512] == 0
     return Evidence(bool(holds), {"capacities": [longest, 2048], "most_extra_rows":
-                                  int(sweep["extra rows"].max()), "extra_at_longest":
-                                  int(at[longest]), "extra_at_512": int(at[512])})  # fmt: skip
+                                  max(extra.values()), "extra_at_longest": extra[longest],
+                                  "extra_at_512": extra[512]})  # fmt: skip
