@@ -48,6 +48,8 @@ extensions = [
     "sphinx_copybutton",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    "notfound.extension",
+    "sphinxext.opengraph",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
@@ -64,6 +66,19 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_output_stderr = "error"
 nb_merge_streams = True
+
+# Site metadata. Read the Docs sets the canonical URL; elsewhere, the default host.
+html_baseurl = os.environ.get(
+    "READTHEDOCS_CANONICAL_URL", "https://padguide.readthedocs.io/en/latest/"
+)
+# The 404 page links with absolute paths: under /en/latest/ on Read the Docs, / elsewhere.
+notfound_urls_prefix = "/en/latest/" if os.environ.get("READTHEDOCS") else "/"
+ogp_site_url = html_baseurl
+ogp_site_name = "padguide"
+ogp_description_length = 200
+ogp_social_cards = {
+    "enable": False
+}  # no generated images: nothing to fetch or draw at build
 
 html_theme = "sphinx_book_theme"
 html_title = "padguide"
@@ -92,3 +107,21 @@ nitpick_ignore_regex = [
     ("py:.*", r"(np|numpy|torch|tf|tensorflow|keras|pd|pandas|matplotlib)(\..*)?"),
     ("py:class", r"(collections\.abc|enum|types|pathlib)\..*"),
 ]
+
+
+def _write_sitemap(app, exception):
+    """sitemap.xml of every page, written after each build (also incremental ones)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    base = app.config.html_baseurl.rstrip("/") + "/"
+    pages = [*sorted(app.env.found_docs), "404"]
+    urls = "".join(f"<url><loc>{base}{page}.html</loc></url>" for page in pages)
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+    )
+    (Path(app.outdir) / "sitemap.xml").write_text(xml, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("build-finished", _write_sitemap)
