@@ -192,6 +192,21 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def buildbench(session: nox.Session) -> None:
+    """Time cold, unchanged, one-page and src rebuilds; check two executions agree; no network.
+
+    Builds into a temporary folder (the working tree's build and cache stay) and
+    writes docs/_data/build/timings.json, or `-- --out FILE`. Needs `unshare`
+    (Linux, root) for the offline cold build.
+    """
+    python = book_python(session)
+    session.run(python, "-c", "import matplotlib.pyplot", env=QUIET, external=True)
+    session.run(
+        python, "tools/build_timings.py", *session.posargs, env=QUIET, external=True
+    )
+
+
+@nox.session(venv_backend="none")
 def page(session: nox.Session) -> None:
     """Run one page's code cells as a script, without Sphinx: `nox -s page -- docs/x.md`."""
     if len(session.posargs) != 1 or not session.posargs[0].endswith(".md"):

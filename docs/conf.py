@@ -60,7 +60,10 @@ myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline"]
 myst_heading_anchors = 3
 
 nb_execution_mode = os.environ.get("PADGUIDE_EXECUTION", "cache")
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache" / _execution_key())
+_CACHE_ROOT = Path(
+    os.environ.get("PADGUIDE_CACHE_DIR", DOCS / "_build" / ".jupyter_cache")
+)
+nb_execution_cache_path = str(_CACHE_ROOT / _execution_key())
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

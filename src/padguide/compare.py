@@ -11,7 +11,7 @@ import numpy as np
 
 from padguide import keras as pk
 from padguide import torch as pt
-from padguide.results import EmbeddingRun
+from padguide.results import EmbeddingRun, TextTable
 
 __all__ = [
     "SideBySide",
@@ -143,10 +143,7 @@ def summary_table(seed: int = 0):
         "pad row, 5 AdamW steps (weight decay 0.01)",
         "gradient object",
     ]
-    # A Styler renders every cell in full (a DataFrame's HTML truncates long text).
-    return pd.DataFrame(columns, index=index).style.set_table_attributes(
-        'class="dataframe padguide-text"'
-    )
+    return TextTable(pd.DataFrame(columns, index=index), uuid="summary")
 
 
 # --- porting ---------------------------------------------------------------------------------

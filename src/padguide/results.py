@@ -169,3 +169,26 @@ class EmbeddingRun:
             for row_ids, row_vals in zip(self.ids, values, strict=True)
         ]
         return pd.DataFrame(cells, columns=[f"t{t}" for t in range(self.ids.shape[1])])
+
+
+class TextTable:
+    """A table of text for a page: every cell in full, the same HTML at every build.
+
+    pandas truncates long cells in a DataFrame's HTML, and a Styler's plain-text
+    form carries its memory address; this renders through a Styler with a fixed
+    id and prints as plain text.
+    """
+
+    def __init__(self, data, uuid: str, index: bool = True) -> None:
+        self.data = data
+        self._uuid = uuid
+        self._index = index
+
+    def _repr_html_(self) -> str:
+        styler = self.data.style.set_uuid(self._uuid)
+        if not self._index:
+            styler = styler.hide(axis="index")
+        return styler.set_table_attributes('class="dataframe padguide-text"').to_html()
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=self._index)
