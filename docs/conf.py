@@ -17,6 +17,7 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 DOCS = Path(__file__).parent
 SRC = DOCS.parent / "src" / "padguide"
 sys.path.insert(0, str(SRC.parent))
+sys.path.insert(0, str(DOCS / "_ext"))
 
 import padguide
 from padguide.claims import versions
@@ -50,6 +51,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "notfound.extension",
     "sphinxext.opengraph",
+    "apilinks",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True

@@ -195,3 +195,20 @@ def test_shown_recipes_start_with_their_imports():
             if "def " in block or "class " in block:
                 first = block.lstrip().splitlines()[0]
                 assert first.startswith("import "), (label, first)
+
+
+def test_api_links_point_to_each_frameworks_docs():
+    hosts = set()
+    for page in PAGES:
+        for link in soup(page).select("a.api-link"):
+            hosts.add(link["href"].split("/")[2])
+    assert {"docs.pytorch.org", "keras.io", "www.tensorflow.org"} <= hosts
+
+
+def test_api_links_reach_numpy_and_python_too():
+    hosts = {
+        link["href"].split("/")[2]
+        for page in PAGES
+        for link in soup(page).select("a.api-link")
+    }
+    assert {"numpy.org", "docs.python.org"} <= hosts
