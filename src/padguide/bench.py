@@ -27,6 +27,7 @@ __all__ = [
     "sparse_table",
     "sparse_vs_dense",
     "training_step",
+    "training_summary",
     "training_table",
 ]
 
@@ -383,6 +384,30 @@ def training_table(result: dict):
     table["steps"] = table["steps"].astype(int)
     table["real tokens / s"] = table["real tokens / s"].round(0).astype(int)
     return table.round(2)
+
+
+def training_summary(result: dict) -> dict:
+    """What the chapter says about a training-step result, computed from it.
+
+    The fastest method against its limit; bucket order against random order
+    at an equal token budget; ``pack_padded_sequence`` against padding.
+    """
+    methods = result["methods"]
+    best = max(methods, key=lambda m: methods[m]["speedup"])
+    bucket, random = methods["budget, bucket order"], methods["budget, random order"]
+    packed = methods.get("random, pack_padded_sequence", {}).get("speedup")
+    return {
+        "best_method": best,
+        "best_speedup": methods[best]["speedup"],
+        "best_limit": methods[best]["limit"],
+        "best_share": 100 * methods[best]["speedup"] / methods[best]["limit"],
+        "budget_speedup": bucket["tokens_per_second"] / random["tokens_per_second"],
+        "budget_limit": bucket["efficiency"] / random["efficiency"],
+        "pps_speedup": packed,
+        "pps_verdict": None
+        if packed is None
+        else ("slower than padding" if packed < 1 else "faster than padding"),
+    }
 
 
 def sparse_table(result: dict):

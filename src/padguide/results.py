@@ -156,20 +156,6 @@ class EmbeddingRun:
             self.weight[rows], [self.labels[r] for r in rows], prefix="d"
         )
 
-    def batch_table(self, values: np.ndarray | None = None):
-        """A ``(batch, time)`` array (default: the outputs) with positions labelled by token."""
-        import pandas as pd
-
-        values = self.outputs if values is None else values
-        cells = [
-            [
-                f"{self.tokens[i]}: {v:.{DECIMALS}f}"
-                for i, v in zip(row_ids, row_vals, strict=True)
-            ]
-            for row_ids, row_vals in zip(self.ids, values, strict=True)
-        ]
-        return pd.DataFrame(cells, columns=[f"t{t}" for t in range(self.ids.shape[1])])
-
 
 class TextTable:
     """A table of text for a page: every cell in full, the same HTML at every build.

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from padguide.results import EmbeddingRun, SparseGradient, check_ids
+from padguide.results import EmbeddingRun, check_ids
 
 __all__ = [
     "CLASSIC_IDS",
@@ -612,11 +612,6 @@ class SparseRun:
     dense: np.ndarray
     scale_grad_error: str
     adam_error: str
-
-    def as_sparse_gradient(self, values: np.ndarray) -> SparseGradient:
-        return SparseGradient(
-            self.indices, values, self.dense.shape, "torch.sparse_coo"
-        )
 
 
 def _error_of(fn) -> str:
