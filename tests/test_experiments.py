@@ -7,24 +7,13 @@ import json
 import numpy as np
 import pytest
 
-import padguide.keras as pk
-import padguide.torch as pt
-from padguide.compare import side_by_side, summary_table
+import padguide.experiments.keras as pk
+import padguide.experiments.tensorflow as ptf
+import padguide.experiments.torch as pt
+import padguide.keras as keras_recipes
+from padguide.experiments.compare import side_by_side, summary_table
 from padguide.example import running_example
 from padguide.results import EmbeddingRun
-
-
-def _by_hand(run: EmbeddingRun) -> np.ndarray:
-    """d loss / d row i = sum over positions holding i of position weight × dense kernel."""
-    kernel = (
-        np.asarray(run.notes["linear_weight"]).reshape(-1)
-        if "linear_weight" in run.notes
-        else None
-    )
-    grad = np.zeros_like(run.gradient)
-    for i in range(1, len(run.tokens)):
-        grad[i] = run.position_weights[run.ids == i].sum() * kernel
-    return grad
 
 
 def test_torch_classic_gradient_matches_the_chain_rule():
@@ -32,7 +21,7 @@ def test_torch_classic_gradient_matches_the_chain_rule():
     assert run.ids.tolist() == [[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]]
     assert (run.weight[0] == 0).all()
     assert (run.gradient[0] == 0).all()
-    np.testing.assert_allclose(run.gradient, _by_hand(run), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run.gradient, run.gradient_by_hand(), rtol=1e-5, atol=1e-6)
     assert run.counts.tolist() == [3, 3, 1, 0, 0, 2, 1]
 
 
@@ -90,7 +79,7 @@ def test_side_by_side_rejects_unknown_experiment():
 def test_densify_methods_flag_the_wrong_one():
     results = {
         r.method: r.correct
-        for r in pk.densify_methods(pk.seed_experiment("dense").sparse)
+        for r in ptf.densify_methods(pk.seed_experiment("dense").sparse)
     }
     assert results == {
         "tf.convert_to_tensor": True,
@@ -102,7 +91,7 @@ def test_densify_methods_flag_the_wrong_one():
 
 def test_densify_recipe_rejects_other_types():
     with pytest.raises(TypeError, match=r"gradient must be a tf\.IndexedSlices"):
-        pk.densify([1, 2])
+        keras_recipes.densify([1, 2])
 
 
 @pytest.mark.parametrize("layer", pk.LAYERS)

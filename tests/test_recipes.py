@@ -367,7 +367,7 @@ def test_padding_idx_embedding_pad_row_gets_no_gradient():
 
 @pytest.mark.parametrize("padding_idx", [0, 2, None])
 def test_porting_keeps_outputs_and_gradients(padding_idx):
-    from padguide.compare import keras_embedding_to_torch, torch_embedding_to_keras
+    from padguide.porting import keras_embedding_to_torch, torch_embedding_to_keras
 
     torch.manual_seed(0)
     module = torch.nn.Embedding(6, 3, padding_idx=padding_idx)
@@ -389,7 +389,7 @@ def test_porting_keeps_outputs_and_gradients(padding_idx):
 
 
 def test_porting_rejects_what_it_cannot_keep():
-    from padguide.compare import keras_embedding_to_torch, torch_embedding_to_keras
+    from padguide.porting import keras_embedding_to_torch, torch_embedding_to_keras
 
     pretrained = torch.nn.Embedding.from_pretrained(torch.ones(4, 2), padding_idx=0)
     with pytest.raises(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from padguide.versions import differences, load_reports, matrix_table
+from padguide.recorded import differences, load_reports, matrix_table
 
 
 def report(label, outcomes):

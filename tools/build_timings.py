@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
-    from padguide.bench import provenance
+    from padguide.provenance import provenance
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -8,11 +8,8 @@ one run, on one machine, with the versions written next to it.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,42 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from padguide import batching as B
+from padguide.provenance import provenance
 
 __all__ = [
     "crossover",
-    "provenance",
     "sparse_table",
     "sparse_vs_dense",
     "training_step",
     "training_summary",
     "training_table",
 ]
-
-
-def provenance(command: list[str] | None = None) -> dict:
-    """Versions, machine, date and command of a measurement."""
-    from padguide.claims import versions
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    return {
-        "versions": versions(),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-        },
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": " ".join(command or sys.argv),
-        "commit": commit,
-    }
 
 
 # --- one training step, every way of batching ---------------------------------------------------

@@ -48,7 +48,7 @@ def _sorted(lengths, batch_size, *, seed):  # the same batches whatever the seed
 
 
 def _tf_data(lengths, batch_size, *, seed):
-    from padguide.keras import tf_bucket_batches
+    from padguide.experiments.tensorflow import tf_bucket_batches
 
     return tf_bucket_batches(lengths, batch_size, seed=seed)
 

@@ -14,11 +14,14 @@ import numpy as np
 from padguide.batching import pad
 from padguide.corpus import Speech, Vocab, scene, tokenize
 
-__all__ = ["ACT", "PAIR", "SCENE", "RunningExample", "running_example"]
+__all__ = ["ACT", "CLASSIC_IDS", "PAIR", "SCENE", "RunningExample", "running_example"]
 
 ACT, SCENE = 2, 4
 PAIR = (10, 11)
 """Indices of the two speeches within the scene."""
+
+CLASSIC_IDS = np.array([[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]])
+"""Ids of the classic demonstration (two rows; 0 is padding), shared by both frameworks."""
 
 
 @dataclass(frozen=True)

@@ -139,15 +139,39 @@ class EmbeddingRun:
         """The dense layer's outputs at the padded positions."""
         return self.outputs[self.ids == self.pad_id]
 
-    def gradient_table(self, rows: list[int] | None = None):
-        """The gradient by row, labelled by token, with each id's count in the batch."""
+    def gradient_by_hand(self) -> np.ndarray:
+        """Each row's gradient by the chain rule, in numpy, with the pad row held at zero.
+
+        d loss / d row i = (sum of the position weights where id i occurs) × the
+        dense layer's weight: what the framework's gradient must equal when the
+        pad row is excluded (``padding_idx``). Needs the run's ``linear_weight``.
+        """
+        if "linear_weight" not in self.notes:
+            raise ValueError(
+                f"this run ({self.framework}) has no notes['linear_weight'] to apply"
+            )
+        kernel = np.asarray(self.notes["linear_weight"], dtype=np.float64).reshape(-1)
+        grad = np.zeros(self.gradient.shape)
+        for i in range(len(self.tokens)):
+            if i != self.pad_id:
+                grad[i] = self.position_weights[self.ids == i].sum() * kernel
+        return grad
+
+    def gradient_table(self, rows: list[int] | None = None, by_hand: bool = False):
+        """The gradient by row, labelled by token, with each id's count in the batch.
+
+        ``by_hand=True`` adds the first dimension of :meth:`gradient_by_hand`.
+        """
         rows = list(range(len(self.tokens))) if rows is None else rows
-        return labelled_table(
+        table = labelled_table(
             self.gradient[rows],
             [self.labels[r] for r in rows],
             prefix="grad d",
             count=self.counts[rows],
         )
+        if by_hand:
+            table["by hand"] = np.round(self.gradient_by_hand()[rows, 0], DECIMALS) + 0.0
+        return table
 
     def weight_table(self, rows: list[int] | None = None):
         """The embedding weights by row, labelled by token."""

@@ -12,14 +12,14 @@ import enum
 import functools
 import html
 import json
-import platform
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import numpy as np
+
+from padguide.provenance import source_url, versions
 
 __all__ = [
     "Claim",
@@ -94,6 +94,11 @@ class Claim:
     def subject(self) -> str:
         return self.id.split(".", 1)[1]
 
+    @property
+    def source(self) -> str:
+        """A link to the check's code in the repository (file and line)."""
+        return source_url(self.check)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -129,7 +134,9 @@ class Result:
             f'title="{self.outcome} on the installed versions">{mark}</span> '
             f"{html.escape(self.claim.statement)}</p>"
             f'<p class="padguide-claim-evidence"><span class="padguide-claim-id">'
-            f"{html.escape(self.claim.id)}</span> <code>{html.escape(evidence)}</code></p></div>"
+            f"{html.escape(self.claim.id)}</span> <code>{html.escape(evidence)}</code> "
+            f'<a class="padguide-claim-source" href="{html.escape(self.claim.source)}">'
+            "check</a></p></div>"
         )
 
     def __repr__(self) -> str:
@@ -175,25 +182,3 @@ def run(claim_: Claim) -> Result:
         )
     outcome = Outcome.HOLDS if evidence.holds else Outcome.FAILS
     return Result(claim_, outcome, evidence.shown)
-
-
-DISTRIBUTIONS = {
-    "torch": ("torch",),
-    "tensorflow": ("tensorflow-cpu", "tensorflow"),
-    "keras": ("keras",),
-    "tf-keras": ("tf-keras",),
-    "numpy": ("numpy",),
-}
-
-
-def versions() -> dict[str, str]:
-    """Python and the installed framework versions, read without importing them."""
-    found = {"python": platform.python_version()}
-    for name, candidates in DISTRIBUTIONS.items():
-        for dist in candidates:
-            try:
-                found[name] = metadata.version(dist)
-                break
-            except metadata.PackageNotFoundError:
-                continue
-    return found

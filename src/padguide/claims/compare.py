@@ -13,7 +13,7 @@ TOLERANCE = 1e-6
 
 @functools.cache
 def _sbs(experiment: str):
-    from padguide.compare import side_by_side
+    from padguide.experiments.compare import side_by_side
 
     return side_by_side(experiment)
 
@@ -26,7 +26,7 @@ for _exp in ("classic", "twelfth-night"):
         statement=f"On the {_exp} batch, PyTorch's padding_idx and Keras' mask_zero with a mask "
         f"consumer give the same dense gradient (to {TOLERANCE}).",
     )
-    def _(exp=_exp):
+    def masked_gradients_agree(exp=_exp):
         s = _sbs(exp)
         diff = s.max_gradient_difference(s.keras_masked)
         return Evidence(diff <= TOLERANCE, {"max_abs_difference": diff})
@@ -37,7 +37,7 @@ for _exp in ("classic", "twelfth-night"):
     framework="compare",
     statement="Without a mask consumer, Keras' gradient differs from PyTorch's in row 0 only.",
 )
-def _():
+def plain_dense_differs_only_in_pad_row():
     s = _sbs("twelfth-night")
     rest = s.max_gradient_difference(s.keras_dense, slice(1, None))
     pad = float(np.abs(s.keras_dense.pad_row_gradient).max())
@@ -52,7 +52,7 @@ def _():
     framework="compare",
     statement="Both frameworks compute the same outputs at real positions from the same weights.",
 )
-def _():
+def outputs_agree_at_real_positions():
     s = _sbs("twelfth-night")
     real = s.torch.ids != 0
     diff = float(np.abs(s.torch.outputs - s.keras_masked.outputs)[real].max())
@@ -90,7 +90,7 @@ def _losses(all_padding: bool) -> dict[str, float]:
     statement="Keras' ignore_class=0 and PyTorch's ignore_index=0 give the same cross-entropy "
     "on the same logits.",
 )
-def _():
+def ignore_class_equals_ignore_index():
     losses = _losses(all_padding=False)
     return Evidence(
         bool(
@@ -108,7 +108,7 @@ def _():
     statement="On a batch of padding only, PyTorch's ignore_index mean is NaN (0 / 0) while "
     "Keras' ignore_class mean is 0.",
 )
-def _():
+def all_padding_loss_nan_vs_zero():
     losses = _losses(all_padding=True)
     return Evidence(
         bool(
@@ -126,8 +126,8 @@ for _pad in (0, None):
         statement="torch_embedding_to_keras and back give the same outputs and gradients "
         + ("for nn.Embedding(padding_idx=0)." if _pad == 0 else "without padding_idx."),
     )
-    def _(pad=_pad):
-        from padguide.compare import porting_check
+    def porting_keeps_pad_semantics(pad=_pad):
+        from padguide.experiments.compare import porting_check
 
         r = porting_check(padding_idx=pad)
         diffs = [v for k, v in r.items() if k.endswith("difference")]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from padguide.claims._ledger import Evidence, NotApplicable, claim
+from padguide.keras_backend import get_keras, is_keras3
 
 
 def _pk():
-    import padguide.keras as pk
+    import padguide.experiments.keras as pk
 
     return pk
 
@@ -22,7 +23,7 @@ def _pk():
     framework="keras",
     statement="Embedding(mask_zero=True) emits the mask ids != 0 (True = a real token).",
 )
-def _():
+def mask_is_ids_not_zero():
     run = _pk().seed_experiment()
     return Evidence(
         bool(np.array_equal(run.mask, run.ids != 0)), {"ids": run.ids, "mask": run.mask}
@@ -35,8 +36,8 @@ def _():
     statement="mask_zero does not zero anything: pad positions output row 0, "
     "an ordinary random row.",
 )
-def _():
-    K = _pk().get_keras()
+def pad_output_is_row_zero():
+    K = get_keras()
     K.utils.set_random_seed(0)
     emb = K.layers.Embedding(7, 3, mask_zero=True)
     out = np.asarray(emb(np.array([[4, 0]])))
@@ -53,7 +54,7 @@ def _():
     statement="Dense passes the mask on without applying it: its output at pad positions "
     "is not zero.",
 )
-def _():
+def dense_passes_mask_unapplied():
     r = _pk().layer_masking("Dense")
     return Evidence(
         r.output_has_mask and r.pad_output > 0,
@@ -67,7 +68,7 @@ def _():
     statement="With a plain Dense after the embedding, row 0 gets a gradient: one "
     "contribution per pad position.",
 )
-def _():
+def pad_row_trains_through_dense():
     run = _pk().seed_experiment("dense")
     pad = run.ids == 0
     kernel = float(run.gradient[0, 0] / run.position_weights[pad].sum())
@@ -86,7 +87,7 @@ def _():
     framework="keras",
     statement="A layer that applies the mask (MaskedDense) leaves row 0 with a zero gradient.",
 )
-def _():
+def masked_dense_stops_pad_gradient():
     run = _pk().seed_experiment("masked")
     return Evidence(
         bool((run.pad_row_gradient == 0).all()),
@@ -99,7 +100,7 @@ def _():
     framework="keras",
     statement="MaskedDense outputs zeros at pad positions and passes the mask on.",
 )
-def _():
+def masked_dense_zero_output_at_pad():
     run = _pk().seed_experiment("masked")
     return Evidence(
         bool((run.pad_output == 0).all()), {"output_at_pad": run.pad_output}
@@ -131,7 +132,7 @@ for _layer, _slug in _CONSUMER_SLUGS.items():
         framework="keras",
         statement=f"{_layer} consumes the mask: a padded input gives the unpadded result.",
     )
-    def _(layer=_layer):
+    def layer_consumes_mask(layer=_layer):
         return _consumes(layer)
 
 
@@ -140,7 +141,7 @@ for _layer, _slug in _CONSUMER_SLUGS.items():
     framework="keras",
     statement="GlobalMaxPooling1D ignores the mask: padding changes its result.",
 )
-def _():
+def global_max_pooling_drops_mask():
     r = _pk().layer_masking("GlobalMaxPooling1D")
     return Evidence(
         not r.padded_equals_unpadded,
@@ -154,7 +155,7 @@ def _():
     statement="A loss applied to predictions that carry a mask averages over the real "
     "positions only.",
 )
-def _():
+def loss_averages_over_mask():
     r = _pk().masked_loss_run()
     return Evidence(
         bool(
@@ -174,7 +175,7 @@ def _():
     framework="keras",
     statement="SparseCategoricalCrossentropy(ignore_class=0) equals the mean over real tokens.",
 )
-def _():
+def ignore_class_is_masked_mean():
     r = _pk().masked_loss_run()
     return Evidence(
         bool(np.isclose(r.ignore_class, r.mean_over_real)),
@@ -188,7 +189,7 @@ def _():
     statement="An id equal to input_dim is an error on CPU, hence input_dim = vocabulary + 1 "
     "when ids start at 1.",
 )
-def _():
+def input_dim_out_of_range_raises():
     r = _pk().out_of_range_run()
     return Evidence(bool(r.input_dim_error), {"error": r.input_dim_error})
 
@@ -198,7 +199,7 @@ def _():
     framework="keras",
     statement="On the TensorFlow backend, id -1 silently looks up the last row.",
 )
-def _():
+def minus_one_is_last_row():
     r = _pk().out_of_range_run()
     return Evidence(
         r.minus_one_is_last_row,
@@ -212,7 +213,7 @@ def _():
     statement="Keras' Adam is not lazy: a row absent from a batch still moves, through its "
     "momentum; SGD leaves it alone.",
 )
-def _():
+def adam_not_lazy():
     moved = _pk().keras_adam_is_lazy()
     return Evidence(moved["Adam"] > 0 and moved["SGD"] == 0, moved)
 
@@ -223,7 +224,7 @@ def _():
     statement="Consuming the mask stops row 0's gradient, not weight decay: AdamW still moves "
     "the (random, non-zero) row 0, while SGD leaves it.",
 )
-def _():
+def weight_decay_moves_masked_pad_row():
     pk = _pk()
     adamw, sgd = pk.pad_row_drift("masked", "AdamW"), pk.pad_row_drift("masked", "SGD")
     return Evidence(adamw > 0 and sgd == 0, {"AdamW": adamw, "SGD": sgd})
@@ -235,7 +236,7 @@ def _():
     statement="The TemporalSoftmax of the Keras masking guide returns 1 at every real step "
     "and NaN at every masked one: it sums over the size-1 feature axis, not over time.",
 )
-def _():
+def guide_temporal_softmax_gives_nan():
     r = _pk().guide_temporal_softmax()
     real = r["ids"] != 0
     guide = r["guide"]
@@ -249,7 +250,7 @@ def _():
     statement="padguide's masked_softmax on the same scores sums to 1 over the real steps and "
     "gives 0 at the masked ones.",
 )
-def _():
+def masked_softmax_over_time():
     r = _pk().guide_temporal_softmax()
     probs, real = r["masked_softmax"], r["ids"] != 0
     return Evidence(
@@ -264,9 +265,9 @@ def _():
     statement="padguide's PaddingIdxEmbedding keeps its pad row exactly zero under AdamW with "
     "weight decay; Keras' Embedding lets the same row move.",
 )
-def _():
+def padding_idx_embedding_keeps_pad_row():
     pk = _pk()
-    if not pk.is_keras3(pk.get_keras()):
+    if not is_keras3(get_keras()):
         raise NotApplicable("PaddingIdxEmbedding is written for Keras 3")
     moved = pk.pad_row_under_adamw(padding_idx=1)
     return Evidence(
@@ -279,7 +280,7 @@ def _():
     framework="keras",
     statement="In keras.layers.MultiHeadAttention's attention_mask, True means attend.",
 )
-def _():
+def attention_mask_true_attends():
     meaning = _pk().polarity_keras()[
         "keras.layers.MultiHeadAttention(attention_mask=...)"
     ]
@@ -291,7 +292,7 @@ def _():
     framework="keras",
     statement="keras.utils.pad_sequences pads (and truncates) on the left by default.",
 )
-def _():
+def pad_sequences_pads_left():
     padded = _pk().pad_sequences_default()
     return Evidence(
         padded == [[1, 2, 3], [0, 0, 4]], {"pad_sequences([[1, 2, 3], [4]])": padded}

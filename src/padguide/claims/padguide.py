@@ -10,7 +10,7 @@ from padguide.claims._ledger import Evidence, claim
     framework="padguide",
     statement="len(Vocab) counts the pad and unknown entries, so it is the table size to use.",
 )
-def _():
+def vocab_len_is_num_embeddings():
     from padguide.corpus import Vocab
 
     vocab = Vocab.build([["who", "was", "it", "?"]])
@@ -25,7 +25,7 @@ def _():
     framework="padguide",
     statement="pad() fills with the pad id on the chosen side and refuses to truncate.",
 )
-def _():
+def pad_never_truncates():
     from padguide.batching import pad
 
     right = pad([[5, 3, 2], [4]]).tolist()
@@ -47,7 +47,7 @@ def _():
     statement="At its default, bucket_batches reaches at least 85 % of the sorted optimum's "
     "efficiency at a batch-mate overlap of at most 0.2 (Twelfth Night, batch 32).",
 )
-def _():
+def bucket_batches_meets_target():
     from padguide import cost
 
     lengths = cost.play_lengths()
@@ -65,7 +65,7 @@ def _():
     statement="No anchor beats bucket_batches: at each anchor's overlap, padguide's efficiency is "
     "at least the anchor's minus 0.01 (Twelfth Night, batch 32).",
 )
-def _():
+def bucket_batches_not_dominated():
     from padguide import cost
 
     lengths = cost.play_lengths()
@@ -89,7 +89,7 @@ def _():
     statement="pack needs at most one row more than ceil(tokens / capacity) at every capacity from "
     "the longest speech to 2,048, and exactly that many at the longest speech and at 512.",
 )
-def _():
+def pack_near_lower_bound():
     from padguide import cost
 
     lengths = cost.play_lengths()

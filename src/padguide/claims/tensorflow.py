@@ -6,7 +6,7 @@ from padguide.claims._ledger import Evidence, claim
 
 
 def _dense_run():
-    import padguide.keras as pk
+    import padguide.experiments.keras as pk
 
     return pk.seed_experiment("dense")
 
@@ -17,7 +17,7 @@ def _dense_run():
     statement="The gradient of an embedding lookup comes back as a tf.IndexedSlices, "
     "not a dense tensor.",
 )
-def _():
+def embedding_gradient_is_indexed_slices():
     run = _dense_run()
     return Evidence(
         run.notes["gradient_type"] == "IndexedSlices" and run.sparse is not None,
@@ -31,7 +31,7 @@ def _():
     statement="Its indices list every lookup in order, duplicates included: id 0 once per "
     "pad position.",
 )
-def _():
+def indices_repeat_per_lookup():
     run = _dense_run()
     return Evidence(
         run.sparse.indices.tolist() == run.ids.ravel().tolist(),
@@ -44,10 +44,10 @@ def _():
 
 
 def _method(name: str):
-    import padguide.keras as pk
+    import padguide.experiments.tensorflow as ptf
 
     run = _dense_run()
-    results = {r.method: r for r in pk.densify_methods(run.sparse)}
+    results = {r.method: r for r in ptf.densify_methods(run.sparse)}
     return results[name], run
 
 
@@ -58,7 +58,7 @@ for _name in ("tf.convert_to_tensor", "tf.math.unsorted_segment_sum", "tf.scatte
         framework="tensorflow",
         statement=f"{_name} sums the slices of a repeated index: the correct dense gradient.",
     )
-    def _(name=_name):
+    def densify_sums_duplicates(name=_name):
         result, run = _method(name)
         return Evidence(
             result.correct,
@@ -72,7 +72,7 @@ for _name in ("tf.convert_to_tensor", "tf.math.unsorted_segment_sum", "tf.scatte
     statement="tf.tensor_scatter_nd_update keeps only the last slice of a repeated index: "
     "wrong for gradients.",
 )
-def _():
+def tensor_scatter_nd_update_keeps_last():
     result, run = _method("tf.tensor_scatter_nd_update")
     truth = run.sparse.to_dense()
     return Evidence(
@@ -86,7 +86,7 @@ def _():
     statement="The IndexedSlices holds one value row per lookup, so its size grows with the "
     "batch, not with the vocabulary.",
 )
-def _():
+def indexed_slices_values_per_lookup():
     run = _dense_run()
     n = run.ids.size
     return Evidence(
@@ -105,8 +105,8 @@ def _():
     statement="With a mask consumer, the pad indices are still in the IndexedSlices, with "
     "zero values.",
 )
-def _():
-    import padguide.keras as pk
+def masked_gradient_keeps_pad_indices():
+    import padguide.experiments.keras as pk
 
     run = pk.seed_experiment("masked")
     at_pad = run.sparse.values[run.sparse.indices == 0]
@@ -122,11 +122,11 @@ def _():
     statement="A tf.function traces again for every new batch length; padding lengths up to a "
     "multiple of 8 makes fewer shapes and fewer traces.",
 )
-def _():
-    import padguide.keras as pk
+def tf_function_traces_per_shape():
+    import padguide.experiments.tensorflow as ptf
 
     lengths = [3, 5, 6, 7, 9, 12, 13, 17]
-    plain, rounded = pk.retraces(lengths), pk.retraces(lengths, multiple_of=8)
+    plain, rounded = ptf.retraces(lengths), ptf.retraces(lengths, multiple_of=8)
     expected_rounded = len({-(-n // 8) * 8 for n in lengths})
     return Evidence(
         plain == len(set(lengths)) and rounded == expected_rounded,

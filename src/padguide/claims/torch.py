@@ -8,7 +8,7 @@ from padguide.claims._ledger import Evidence, claim
 
 
 def _pt():
-    import padguide.torch as pt
+    import padguide.experiments.torch as pt
 
     return pt
 
@@ -18,7 +18,7 @@ def _pt():
     framework="torch",
     statement="A new nn.Embedding(padding_idx=0) has an all-zero row 0.",
 )
-def _():
+def pad_row_zero_at_init():
     import torch
 
     torch.manual_seed(0)
@@ -31,7 +31,7 @@ def _():
     framework="torch",
     statement="The pad row's gradient is zero, however many pad positions the batch has.",
 )
-def _():
+def pad_row_no_gradient():
     run = _pt().seed_experiment()
     return Evidence(
         bool((run.pad_row_gradient == 0).all()) and run.counts[0] > 0,
@@ -44,7 +44,7 @@ def _():
     framework="torch",
     statement="At pad positions the embedding outputs row padding_idx: zeros for a fresh layer.",
 )
-def _():
+def pad_output_is_pad_row():
     run = _pt().seed_experiment()
     bias = float(run.notes["linear_bias"][0])
     # A zero embedding through Linear(1, 1) gives exactly the bias.
@@ -60,7 +60,7 @@ def _():
     statement="A row's gradient is the sum over its occurrences: with a plain sum loss, "
     "its count in the batch.",
 )
-def _():
+def gradient_sums_over_occurrences():
     counts = _pt().scale_grad_by_freq_run((1, 1, 2, 0))["plain"]
     return Evidence(
         counts.tolist() == [0.0, 2.0, 1.0, 0.0],
@@ -73,7 +73,7 @@ def _():
     framework="torch",
     statement="Rows whose ids do not occur in the batch get an exactly zero gradient.",
 )
-def _():
+def absent_rows_zero_gradient():
     run = _pt().twelfth_night_experiment()
     absent = run.counts == 0
     return Evidence(
@@ -90,7 +90,7 @@ def _():
     framework="torch",
     statement="A non-zero vector written into the pad row is what pad positions output.",
 )
-def _():
+def custom_pad_vector_is_output():
     r = _pt().custom_pad_vector()
     return Evidence(
         bool(np.array_equal(r.output_at_pad, r.pad_row_before)),
@@ -103,7 +103,7 @@ def _():
     framework="torch",
     statement="Plain SGD never changes the pad row, whatever it holds.",
 )
-def _():
+def custom_pad_vector_fixed_under_sgd():
     r = _pt().custom_pad_vector()
     return Evidence(
         bool(np.array_equal(r.pad_row_after, r.pad_row_before)),
@@ -116,7 +116,7 @@ def _():
     framework="torch",
     statement="Embedding.from_pretrained(w, padding_idx=0) keeps w[0] as it is and outputs it.",
 )
-def _():
+def from_pretrained_keeps_pad_row():
     r = _pt().from_pretrained_run()
     same = np.array_equal(r.pad_row, r.pretrained_pad_row) and np.array_equal(
         r.output_at_pad, r.pad_row
@@ -132,7 +132,7 @@ def _():
     framework="torch",
     statement="A pretrained, non-zero pad row still gets no gradient.",
 )
-def _():
+def from_pretrained_pad_row_no_gradient():
     r = _pt().from_pretrained_run()
     return Evidence(
         bool((r.pad_gradient == 0).all()) and r.other_gradient_norm > 0,
@@ -148,7 +148,7 @@ def _():
     framework="torch",
     statement="F.embedding(padding_idx=0) zeroes nothing: it only withholds the pad row's gradient.",
 )
-def _():
+def functional_embedding_no_zeroing():
     r = _pt().functional_run()
     return Evidence(
         bool(np.abs(r.output_at_pad).max() > 0 and (r.pad_gradient == 0).all()),
@@ -162,7 +162,7 @@ def _():
     statement="A negative padding_idx counts from the end: Embedding(10, 3, padding_idx=-1) "
     "pads with row 9.",
 )
-def _():
+def negative_padding_idx_normalised():
     import torch
 
     emb = torch.nn.Embedding(10, 3, padding_idx=-1)
@@ -177,7 +177,7 @@ def _():
     framework="torch",
     statement="With max_norm, a lookup rescales the rows it reads, in place, and no others.",
 )
-def _():
+def max_norm_renormalises_in_place():
     r = _pt().max_norm_run()
     looked = [i for i in r.looked_up if r.norms_before[i] > 1]
     others = [i for i in range(len(r.norms_before)) if i not in r.looked_up]
@@ -203,7 +203,7 @@ def _():
     framework="torch",
     statement="scale_grad_by_freq divides each row's gradient by its count in the batch.",
 )
-def _():
+def scale_grad_by_freq_divides_by_count():
     g = _pt().scale_grad_by_freq_run((1, 1, 2))
     return Evidence(
         g["plain"].tolist() == [0, 2, 1, 0] and g["scaled"].tolist() == [0, 1, 1, 0],
@@ -217,9 +217,9 @@ def _():
     statement="With sparse=True the gradient is an uncoalesced sparse COO tensor with one "
     "index per non-pad lookup.",
 )
-def _():
+def sparse_gradient_is_uncoalesced_coo():
     r = _pt().sparse_run()
-    from padguide.torch import CLASSIC_IDS
+    from padguide.example import CLASSIC_IDS
 
     expected = CLASSIC_IDS[CLASSIC_IDS != 0].tolist()
     return Evidence(
@@ -233,7 +233,7 @@ def _():
     framework="torch",
     statement="Coalescing the sparse gradient and making it dense gives the dense gradient.",
 )
-def _():
+def sparse_coalesced_equals_dense():
     r = _pt().sparse_run()
     return Evidence(
         bool(np.array_equal(r.dense_from_sparse, r.dense)),
@@ -246,7 +246,7 @@ def _():
     framework="torch",
     statement="sparse=True together with scale_grad_by_freq=True fails in backward.",
 )
-def _():
+def sparse_rejects_scale_grad_by_freq():
     r = _pt().sparse_run()
     return Evidence(bool(r.scale_grad_error), {"error": r.scale_grad_error})
 
@@ -256,7 +256,7 @@ def _():
     framework="torch",
     statement="torch.optim.Adam refuses sparse gradients and points to SparseAdam.",
 )
-def _():
+def adam_rejects_sparse_gradients():
     r = _pt().sparse_run()
     return Evidence("SparseAdam" in r.adam_error, {"error": r.adam_error})
 
@@ -274,7 +274,7 @@ def _drift(name: str):
     framework="torch",
     statement="SGD and Adam without weight decay leave a non-zero pad row where it is.",
 )
-def _():
+def sgd_keeps_pad_row():
     (sgd, s1), (adam, s2) = _drift("SGD"), _drift("Adam")
     return Evidence(
         sgd.nonzero_pad_row_moved == 0 and adam.nonzero_pad_row_moved == 0,
@@ -295,7 +295,7 @@ for _name in (
         statement=f"{_name} moves a non-zero pad row although its gradient is zero; "
         "a zero pad row stays zero.",
     )
-    def _(name=_name):
+    def weight_decay_moves_pad_row(name=_name):
         d, shown = _drift(name)
         return Evidence(
             d.nonzero_pad_row_moved > 0 and d.zero_pad_row_moved == 0, shown
@@ -308,7 +308,7 @@ for _name in (
     statement="Tying an output layer to the embedding gives the pad row a non-zero gradient "
     "despite padding_idx.",
 )
-def _():
+def tied_weights_defeat_padding_idx():
     grad = _pt().tied_weights_run()
     return Evidence(bool(np.abs(grad).max() > 0), {"pad_row_gradient": grad})
 
@@ -319,7 +319,7 @@ def _():
     statement="EmbeddingBag(mode='mean', padding_idx=0) averages only the real ids; "
     "Embedding followed by .mean(1) divides by the padded length.",
 )
-def _():
+def embedding_bag_mean_skips_pad():
     r = _pt().bag_vs_mean()
     holds = np.allclose(r.bag_mean, r.mean_of_real_rows) and np.allclose(
         r.embedding_then_mean, r.mean_of_real_rows / 2
@@ -339,7 +339,7 @@ def _():
     framework="torch",
     statement="An EmbeddingBag bag holding only padding gives a zero vector.",
 )
-def _():
+def embedding_bag_all_pad_is_zero():
     r = _pt().bag_vs_mean()
     return Evidence(bool((r.all_pad_bag == 0).all()), {"all_pad_bag": r.all_pad_bag})
 
@@ -349,7 +349,7 @@ def _():
     framework="torch",
     statement="per_sample_weights at pad positions are ignored by EmbeddingBag(mode='sum').",
 )
-def _():
+def embedding_bag_ignores_pad_weights():
     r = _pt().bag_vs_mean()
     return Evidence(
         bool(np.allclose(r.weighted_sum, r.sum_of_real_rows)),
@@ -366,7 +366,7 @@ def _():
     framework="torch",
     statement="An id of -1 makes nn.Embedding raise an IndexError.",
 )
-def _():
+def negative_id_raises():
     import torch
 
     try:
@@ -382,7 +382,7 @@ def _():
     statement="SparseAdam is lazy: a row absent from the batch does not move, while dense Adam "
     "moves it through its momentum.",
 )
-def _():
+def sparse_adam_is_lazy():
     moved = _pt().adam_laziness()
     return Evidence(moved["SparseAdam"] == 0 and moved["Adam"] > 0, moved)
 
@@ -396,7 +396,7 @@ def _():
     statement="In nn.MultiheadAttention's key_padding_mask, True means ignore this key: the "
     "opposite of a Keras mask.",
 )
-def _():
+def key_padding_mask_true_ignores():
     meaning = _pt().polarity_torch()["nn.MultiheadAttention(key_padding_mask=...)"]
     return Evidence(meaning == "ignore", {"True means": meaning})
 
@@ -406,7 +406,7 @@ def _():
     framework="torch",
     statement="In F.scaled_dot_product_attention, a boolean attn_mask's True means attend.",
 )
-def _():
+def sdpa_bool_mask_true_attends():
     meaning = _pt().polarity_torch()["F.scaled_dot_product_attention(attn_mask=bool)"]
     return Evidence(meaning == "attend", {"True means": meaning})
 
@@ -417,7 +417,7 @@ def _():
     statement="nn.MultiheadAttention returns NaN for a query whose keys are all padding when "
     "need_weights=True (CPU).",
 )
-def _():
+def mha_all_padded_query_nan():
     r = _pt().all_padded_query()
     cells = [r["train, need_weights=True"], r["eval, need_weights=True"]]
     return Evidence(bool(np.isnan(cells).all()), r)
@@ -429,7 +429,7 @@ def _():
     statement="With need_weights=False the same query gets 0 in training mode but NaN in "
     "eval mode, where the fused fast path runs (CPU).",
 )
-def _():
+def mha_all_padded_query_depends_on_path():
     r = _pt().all_padded_query()
     train, evaluation = r["train, need_weights=False"], r["eval, need_weights=False"]
     return Evidence(
@@ -443,7 +443,7 @@ def _():
     statement="-1e9 is -inf in float16, so an additive -1e9 mask gives NaN for a row with "
     "nothing to attend; masked_softmax gives zeros.",
 )
-def _():
+def minus_1e9_overflows_in_float16():
     r = _pt().half_precision_fill()
     holds = (
         r["minus_1e9_in_float16"] == float("-inf")
@@ -464,7 +464,7 @@ def _():
     framework="torch",
     statement="masked_fill(mask, -1e9) on a float16 tensor raises instead of filling.",
 )
-def _():
+def masked_fill_minus_1e9_raises_in_float16():
     error = _pt().half_precision_fill()["masked_fill_error"]
     return Evidence(bool(error), {"error": error})
 
@@ -475,7 +475,7 @@ def _():
     statement="Averaging the token means of micro-batches is not the token mean of the batch; "
     "summing and dividing by all real tokens is.",
 )
-def _():
+def micro_batch_means_differ():
     r = _pt().micro_batch_means()
     whole = r["whole batch, ignore_index mean"]
     holds = (
@@ -491,7 +491,7 @@ def _():
     statement="Batched next-token logits equal the unbatched ones only with left padding and "
     "position ids that skip the pads.",
 )
-def _():
+def generation_wants_left_padding_and_positions():
     r = _pt().batched_generation()
     holds = (
         r["left padding, positions skip the pads"] < 1e-5
@@ -507,6 +507,6 @@ def _():
     statement="Conv1d and BatchNorm1d (training) let the values at pad positions change the "
     "outputs at real positions.",
 )
-def _():
+def conv_and_batchnorm_leak_padding():
     r = _pt().leaks_across_padding()
     return Evidence(all(v > 1e-3 for v in r.values()), r)

@@ -1,6 +1,6 @@
-"""PyTorch and Keras side by side on identical weights.
+"""PyTorch and Keras side by side on identical weights, and the porting round trip.
 
-The one module that imports both frameworks.
+The claims about them are in :mod:`padguide.claims.compare`.
 """
 
 from __future__ import annotations
@@ -9,18 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from padguide import keras as pk
-from padguide import torch as pt
+from padguide.experiments import keras as pk
+from padguide.experiments import torch as pt
 from padguide.results import EmbeddingRun, TextTable
 
-__all__ = [
-    "SideBySide",
-    "keras_embedding_to_torch",
-    "porting_check",
-    "side_by_side",
-    "summary_table",
-    "torch_embedding_to_keras",
-]
+__all__ = ["SideBySide", "porting_check", "side_by_side", "summary_table"]
 
 
 @dataclass(frozen=True)
@@ -146,77 +139,12 @@ def summary_table(seed: int = 0):
     return TextTable(pd.DataFrame(columns, index=index), uuid="summary")
 
 
-# --- porting ---------------------------------------------------------------------------------
-
-
-def torch_embedding_to_keras(module):
-    """A Keras layer with the same weights and pad semantics as an ``nn.Embedding``.
-
-    With ``padding_idx`` set, the result is a :class:`padguide.keras.PaddingIdxEmbedding`
-    (zero output and no gradient at pad positions, and a mask for later layers);
-    without it, a plain ``keras.layers.Embedding``. The pad row must be zero, as
-    ``padding_idx`` leaves it after ``reset_parameters()``; a non-zero pad row
-    (from ``from_pretrained``) has no Keras equivalent and raises ``ValueError``.
-    """
-    import keras
-    import torch
-
-    if not isinstance(module, torch.nn.Embedding):
-        raise TypeError(
-            f"module must be a torch.nn.Embedding, got {type(module).__name__}"
-        )
-    if module.max_norm is not None or module.scale_grad_by_freq or module.sparse:
-        raise ValueError(
-            "module uses max_norm, scale_grad_by_freq or sparse, which Keras lacks"
-        )
-    weights = module.weight.detach().cpu().numpy()
-    if module.padding_idx is None:
-        layer = keras.layers.Embedding(*weights.shape)
-    else:
-        if np.abs(weights[module.padding_idx]).max() > 0:
-            raise ValueError(
-                f"module.weight[{module.padding_idx}] (the pad row) is non-zero; "
-                "PaddingIdxEmbedding outputs zeros there. Zero the row first if that is intended."
-            )
-        layer = pk.PaddingIdxEmbedding(*weights.shape, padding_idx=module.padding_idx)
-    layer.build((None, None))
-    layer.embeddings.assign(weights)
-    return layer
-
-
-def keras_embedding_to_torch(layer):
-    """An ``nn.Embedding`` with the same weights and pad semantics as a Keras embedding.
-
-    A :class:`padguide.keras.PaddingIdxEmbedding` becomes ``nn.Embedding(padding_idx=...)``.
-    A ``keras.layers.Embedding`` becomes ``nn.Embedding`` without ``padding_idx``,
-    because ``mask_zero`` leaves row 0 trainable and outputs it as it is; the
-    mask it emits is ``ids != 0`` (see :func:`padguide.torch.mask_from_ids`).
-    """
-    import keras
-    import torch
-
-    if isinstance(layer, pk.PaddingIdxEmbedding):
-        padding_idx = layer.padding_idx
-    elif isinstance(layer, keras.layers.Embedding):
-        padding_idx = None
-    else:
-        raise TypeError(
-            f"layer must be a keras.layers.Embedding or PaddingIdxEmbedding, got {type(layer).__name__}"
-        )
-    if not layer.built:
-        raise ValueError(
-            "layer has no weights yet: call it on a batch or build() it first"
-        )
-    weights = torch.as_tensor(np.array(layer.embeddings.numpy()))
-    return torch.nn.Embedding.from_pretrained(
-        weights, freeze=False, padding_idx=padding_idx
-    )
-
-
 def porting_check(padding_idx: int | None = 0, seed: int = 0) -> dict[str, float]:
     """Port an ``nn.Embedding`` to Keras and back; largest output and gradient differences."""
     import tensorflow as tf
     import torch
+
+    from padguide.porting import keras_embedding_to_torch, torch_embedding_to_keras
 
     torch.manual_seed(seed)
     module = torch.nn.Embedding(6, 3, padding_idx=padding_idx)

@@ -1,0 +1,466 @@
+"""Keras experiments: ``Embedding(mask_zero=True)``, the mask and the layers that consume it.
+
+Keras is reached through :func:`padguide.keras_backend.get_keras`, so the same
+experiments run on Keras 3 and on Keras 2 (``tf-keras``). Seeded, and returning
+numpy data (see :mod:`padguide.results`). The claims about them are in
+:mod:`padguide.claims.keras`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from padguide.example import CLASSIC_IDS
+from padguide.keras import MaskedDense, PaddingIdxEmbedding, masked_softmax
+from padguide.keras_backend import get_keras, is_keras3
+from padguide.results import EmbeddingRun, SparseGradient, check_ids
+
+__all__ = [
+    "CONSUMERS",
+    "LAYERS",
+    "LayerMasking",
+    "MaskedLoss",
+    "OutOfRange",
+    "embedding_run",
+    "guide_temporal_softmax",
+    "keras_adam_is_lazy",
+    "layer_masking",
+    "masked_loss_run",
+    "masking_table",
+    "out_of_range_run",
+    "pad_row_drift",
+    "pad_row_under_adamw",
+    "pad_sequences_default",
+    "polarity_keras",
+    "seed_experiment",
+    "twelfth_night_experiment",
+]
+
+CONSUMERS = ("masked", "dense")
+"""Choices for the layer after the embedding, ``MaskedDense`` (consumes the mask) or ``Dense``."""
+
+
+def _masked_dense_type(K):
+    """``MaskedDense`` for the selected Keras (the recipe on Keras 3, its twin on Keras 2)."""
+    if is_keras3(K):
+        return MaskedDense
+
+    class Keras2MaskedDense(K.layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            outputs = super().call(inputs)
+            if mask is None:
+                return outputs
+            keep = tf.cast(mask, tf.bool)[..., None]
+            return tf.where(keep, outputs, tf.zeros_like(outputs))
+
+        def compute_mask(self, inputs, mask=None):
+            return mask
+
+    return Keras2MaskedDense
+
+
+def _version(K) -> str:
+    return f"Keras {K.__version__} (TensorFlow {tf.__version__})"
+
+
+def embedding_run(
+    ids: np.ndarray,
+    tokens: list[str],
+    dim: int = 1,
+    *,
+    consumer: str = "masked",
+    seed: int = 0,
+    weight: np.ndarray | None = None,
+    dense_kernel: np.ndarray | None = None,
+    dense_bias: np.ndarray | None = None,
+    position_weights: np.ndarray | None = None,
+) -> EmbeddingRun:
+    """``Embedding(mask_zero=True)`` → ``MaskedDense(1)`` or ``Dense(1)`` → weight per position → sum.
+
+    Any of ``weight``, ``dense_kernel``, ``dense_bias`` and ``position_weights``
+    that is given replaces Keras' seeded initial value, so that PyTorch and
+    Keras can start from the same numbers.
+    """
+    if consumer not in CONSUMERS:
+        raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
+    K = get_keras()
+    ids = check_ids(ids, tokens)
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(len(tokens), dim, mask_zero=True)
+    dense = (_masked_dense_type(K) if consumer == "masked" else K.layers.Dense)(1)
+    emb.build((None, None))
+    dense.build((None, None, dim))
+    if weight is not None:
+        emb.embeddings.assign(np.asarray(weight, np.float32))
+    if dense_kernel is not None:
+        dense.kernel.assign(np.asarray(dense_kernel, np.float32).reshape(dim, 1))
+    if dense_bias is not None:
+        dense.bias.assign(np.asarray(dense_bias, np.float32).reshape(1))
+    if position_weights is None:
+        position_weights = np.random.default_rng(seed).standard_normal(ids.shape)
+    position_weights = np.asarray(position_weights, np.float32)
+
+    weight_before = np.array(emb.embeddings.numpy())
+    inputs = tf.constant(ids)
+    with tf.GradientTape() as tape:
+        embedded = emb(inputs)
+        mask = emb.compute_mask(inputs)
+        outputs = tf.squeeze(dense(embedded), -1)  # Keras passes the mask along itself
+        loss = tf.reduce_sum(outputs * position_weights)
+    (grad,) = tape.gradient(loss, [emb.embeddings])
+    sparse = None
+    if isinstance(grad, tf.IndexedSlices):
+        sparse = SparseGradient(
+            indices=grad.indices.numpy(),
+            values=grad.values.numpy(),
+            dense_shape=tuple(int(n) for n in grad.dense_shape.numpy()),
+            kind="tf.IndexedSlices",
+        )
+    return EmbeddingRun(
+        framework=_version(K),
+        ids=ids,
+        tokens=list(tokens),
+        weight=weight_before,
+        outputs=outputs.numpy(),
+        position_weights=position_weights,
+        loss=float(loss.numpy()),
+        gradient=tf.convert_to_tensor(grad).numpy(),
+        mask=mask.numpy(),
+        sparse=sparse,
+        notes={"consumer": type(dense).__name__, "gradient_type": type(grad).__name__},
+    )
+
+
+def seed_experiment(consumer: str = "masked", seed: int = 0) -> EmbeddingRun:
+    """The classic demonstration's ids through Keras, with Keras' own initial weights."""
+    tokens = ["<pad>", *(f"id{i}" for i in range(1, 7))]
+    return embedding_run(CLASSIC_IDS, tokens, dim=1, consumer=consumer, seed=seed)
+
+
+def twelfth_night_experiment(
+    consumer: str = "masked", seed: int = 0, dim: int = 4
+) -> EmbeddingRun:
+    """The running example from Act 2, Scene 4, through Keras."""
+    from padguide.example import running_example
+
+    example = running_example()
+    return embedding_run(
+        example.ids, example.vocab.tokens, dim=dim, consumer=consumer, seed=seed
+    )
+
+
+# --- which layers consume the mask -------------------------------------------------------
+
+LAYERS = (
+    "LSTM",
+    "GRU",
+    "GlobalAveragePooling1D",
+    "MultiHeadAttention",
+    "Dense",
+    "GlobalMaxPooling1D",
+)
+"""The layers the book checks, in the order it shows them."""
+
+
+@dataclass(frozen=True)
+class LayerMasking:
+    layer: str
+    max_difference: float
+    """Largest difference between the padded and the unpadded run, over real positions."""
+    output_has_mask: bool
+    warning: str
+    """What Keras warned, if anything, when the layer met a mask."""
+    pad_output: float
+    """Largest magnitude of the layer's output at padded positions (sequence outputs only)."""
+
+    @property
+    def padded_equals_unpadded(self) -> bool:
+        return self.max_difference < 1e-5
+
+
+def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
+    """Run ``layer`` on a padded batch and on the unpadded sequence, and compare."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(8, 4, mask_zero=True)
+    emb.build((None, None))
+    # A large pad row makes any leak of padding into the result plain to see.
+    weights = emb.embeddings.numpy()
+    weights[0] = 5.0
+    emb.embeddings.assign(weights)
+    make = {
+        "LSTM": lambda: K.layers.LSTM(3),
+        "GRU": lambda: K.layers.GRU(3),
+        "GlobalAveragePooling1D": K.layers.GlobalAveragePooling1D,
+        "GlobalMaxPooling1D": K.layers.GlobalMaxPooling1D,
+        "Dense": lambda: K.layers.Dense(3),
+        "MultiHeadAttention": lambda: K.layers.MultiHeadAttention(
+            num_heads=2, key_dim=2
+        ),
+    }
+    lay = make[layer]()
+
+    def apply(x):
+        return lay(x, x) if layer == "MultiHeadAttention" else lay(x)
+
+    real = np.array([[3, 1, 4, 6]])
+    padded = np.array([[3, 1, 4, 6, 0, 0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        unpadded_out = apply(emb(real))
+        padded_out = apply(emb(padded))
+    padded_np, unpadded_np = np.asarray(padded_out), np.asarray(unpadded_out)
+    sequence_output = padded_np.ndim == 3
+    if sequence_output:
+        diff = np.abs(padded_np[:, : real.shape[1]] - unpadded_np).max()
+        pad_output = float(np.abs(padded_np[:, real.shape[1] :]).max())
+    else:
+        diff = np.abs(padded_np - unpadded_np).max()
+        pad_output = float("nan")
+    out_mask = getattr(padded_out, "_keras_mask", None)
+    message = next(
+        (str(w.message).strip() for w in caught if "mask" in str(w.message)), ""
+    )
+    return LayerMasking(layer, float(diff), out_mask is not None, message, pad_output)
+
+
+def masking_table(seed: int = 0):
+    """:func:`layer_masking` for every layer in :data:`LAYERS`, as a table for a page."""
+    import pandas as pd
+
+    results = [layer_masking(layer, seed) for layer in LAYERS]
+    table = pd.DataFrame(
+        {
+            "real positions: padded == unpadded": [
+                r.padded_equals_unpadded for r in results
+            ],
+            "largest difference": [r.max_difference for r in results],
+            "largest output at pad positions": [r.pad_output for r in results],
+            "output carries the mask": [r.output_has_mask for r in results],
+            "Keras warned": [bool(r.warning) for r in results],
+        },
+        index=[r.layer for r in results],
+    )
+    return table.round(4).fillna("(pooled)")
+
+
+@dataclass(frozen=True)
+class MaskedLoss:
+    with_mask: float
+    mean_over_real: float
+    mean_over_all: float
+    ignore_class: float
+
+
+def masked_loss_run(seed: int = 0) -> MaskedLoss:
+    """A loss on predictions that carry a mask averages over the real positions only."""
+    K = get_keras()
+    rng = np.random.default_rng(seed)
+    targets = np.array([[2, 1, 3, 0, 0], [1, 1, 0, 0, 0]])
+    logits = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    mask = targets != 0
+    per_token = K.losses.SparseCategoricalCrossentropy(
+        from_logits=True, reduction="none"
+    )(targets, logits).numpy()
+    masked_logits = tf.constant(logits)
+    masked_logits._keras_mask = tf.constant(mask)  # what a masking layer attaches
+    loss = K.losses.SparseCategoricalCrossentropy(from_logits=True)
+    ignoring = K.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    return MaskedLoss(
+        with_mask=float(loss(targets, masked_logits).numpy()),
+        mean_over_real=float(per_token[mask].mean()),
+        mean_over_all=float(per_token.mean()),
+        ignore_class=float(ignoring(targets, logits).numpy()),
+    )
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    minus_one_is_last_row: bool
+    minus_one_error: str
+    input_dim_error: str
+
+
+def out_of_range_run(seed: int = 0) -> OutOfRange:
+    """Ids outside ``[0, input_dim)`` on the TensorFlow backend (CPU)."""
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(5, 2)
+    emb.build((None,))
+    errors = {}
+    looked_up = {}
+    for name, ids in (("minus_one", [-1]), ("input_dim", [5])):
+        try:
+            looked_up[name] = np.asarray(emb(np.array(ids)))[0]
+            errors[name] = ""
+        except tf.errors.InvalidArgumentError as err:
+            errors[name] = type(err).__name__
+    last_row = emb.embeddings.numpy()[-1]
+    is_last = "minus_one" in looked_up and bool(
+        np.allclose(looked_up["minus_one"], last_row)
+    )
+    return OutOfRange(is_last, errors["minus_one"], errors["input_dim"])
+
+
+def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
+    """Does Keras' Adam leave a row alone in a step whose batch does not contain it?
+
+    Step 1 looks up id 3; step 2 does not. Returns how far row 3 moved in step 2
+    under Adam and under SGD.
+    """
+    K = get_keras()
+    moved = {}
+    for name, make in (
+        ("Adam", lambda: K.optimizers.Adam(0.1)),
+        ("SGD", lambda: K.optimizers.SGD(0.1)),
+    ):
+        K.utils.set_random_seed(seed)
+        emb = K.layers.Embedding(5, 2)
+        emb.build((None,))
+        opt = make()
+        row3 = []
+        for batch in (np.array([1, 3]), np.array([1, 2])):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(emb(batch) ** 2)
+            grads = tape.gradient(loss, emb.trainable_variables)
+            row3.append(emb.embeddings.numpy()[3].copy())
+            opt.apply_gradients(zip(grads, emb.trainable_variables, strict=True))
+        moved[name] = float(np.abs(emb.embeddings.numpy()[3] - row3[1]).max())
+    return moved
+
+
+def pad_row_drift(
+    consumer: str, optimizer: str = "SGD", steps: int = 5, seed: int = 0
+) -> float:
+    """How far row 0 moves in ``steps`` training steps on the classic ids.
+
+    ``optimizer`` is ``"SGD"`` or ``"AdamW"`` (weight decay 0.01).
+    """
+    if consumer not in CONSUMERS:
+        raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
+    K = get_keras()
+    makers = {
+        "SGD": lambda: K.optimizers.SGD(0.1),
+        "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.01),
+    }
+    if optimizer not in makers:
+        raise ValueError(
+            f"optimizer must be one of {sorted(makers)}, got {optimizer!r}"
+        )
+
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(7, 3, mask_zero=True)
+    dense = (_masked_dense_type(K) if consumer == "masked" else K.layers.Dense)(1)
+    emb.build((None, None))
+    dense.build((None, None, 3))
+    variables = [*emb.trainable_variables, *dense.trainable_variables]
+    opt = makers[optimizer]()
+    start = emb.embeddings.numpy()[0].copy()
+    inputs = tf.constant(CLASSIC_IDS)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(dense(emb(inputs)) ** 2)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return float(np.abs(emb.embeddings.numpy()[0] - start).max())
+
+
+def guide_temporal_softmax(ids=((3, 4, 0, 0),), seed: int = 0) -> dict[str, np.ndarray]:
+    """The ``TemporalSoftmax`` layer of the Keras guide "Understanding masking & padding".
+
+    Rebuilt as the guide writes it (``Embedding(10, 32, mask_zero=True)`` →
+    ``Dense(1)`` → exponentials times the mask, divided by their sum over the
+    *last* axis, which after ``Dense(1)`` has size 1), next to
+    :func:`masked_softmax` over the time axis of the same scores.
+    """
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    ids = np.asarray(ids)
+    emb = K.layers.Embedding(input_dim=10, output_dim=32, mask_zero=True)
+    dense = K.layers.Dense(1)
+    scores = dense(emb(ids))
+    mask = emb.compute_mask(ids)
+    # The guide's call(): note the sum over axis=-1, not over time.
+    broadcast_float_mask = tf.expand_dims(tf.cast(mask, "float32"), -1)
+    inputs_exp = tf.exp(scores) * broadcast_float_mask
+    inputs_sum = tf.reduce_sum(
+        inputs_exp * broadcast_float_mask, axis=-1, keepdims=True
+    )
+    with np.errstate(invalid="ignore"):
+        guide = (inputs_exp / inputs_sum).numpy()[..., 0]
+    ours = np.asarray(masked_softmax(np.asarray(scores)[..., 0], np.asarray(mask)))
+    return {"ids": ids, "guide": guide, "masked_softmax": ours}
+
+
+def pad_row_under_adamw(
+    padding_idx: int = 1, steps: int = 5, seed: int = 0
+) -> dict[str, float]:
+    """Largest magnitude in the pad row after ``steps`` of AdamW (weight decay 0.1), ours and Keras'.
+
+    Both layers see the same batch, padded with ``padding_idx``; Keras'
+    ``Embedding`` has no notion of a pad id other than 0, so its row
+    ``padding_idx`` is an ordinary row.
+    """
+    K = get_keras()
+    ids = np.array([[2, 3, 4, padding_idx], [5, padding_idx, padding_idx, padding_idx]])
+    result = {}
+    makers = {
+        "PaddingIdxEmbedding": lambda: PaddingIdxEmbedding(
+            8, 3, padding_idx=padding_idx
+        ),
+        "keras.layers.Embedding": lambda: K.layers.Embedding(8, 3),
+    }
+    for name, make in makers.items():
+        K.utils.set_random_seed(
+            seed
+        )  # before construction: initializers draw their seeds then
+        layer = make()
+        layer.build((None, None))
+        opt = K.optimizers.AdamW(learning_rate=0.1, weight_decay=0.1)
+        for _ in range(steps):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(layer(ids) ** 2)
+            grads = tape.gradient(loss, layer.trainable_variables)
+            opt.apply_gradients(zip(grads, layer.trainable_variables, strict=True))
+        result[name] = float(np.abs(layer.embeddings.numpy()[padding_idx]).max())
+    return result
+
+
+# --- pitfalls ------------------------------------------------------------------------------
+
+
+def polarity_keras(seed: int = 0) -> dict[str, str]:
+    """What ``True`` means in Keras' masks, found by running them."""
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    x = np.random.default_rng(seed).standard_normal((1, 3, 4)).astype("float32")
+    mha = K.layers.MultiHeadAttention(num_heads=1, key_dim=4)
+    marked = np.array(
+        [[[True, False, False]] * 3]
+    )  # (batch, query, key): only key 0 marked
+    _, scores = mha(x, x, attention_mask=marked, return_attention_scores=True)
+    mha_meaning = "attend" if float(np.asarray(scores)[0, 0, 0, 0]) > 0.99 else "ignore"
+    emb = K.layers.Embedding(5, 2, mask_zero=True)
+    embedding_mask = np.asarray(emb.compute_mask(np.array([[3, 0]])))[0]
+    embedding_meaning = (
+        "keep (real token)" if embedding_mask.tolist() == [True, False] else "drop"
+    )
+    return {
+        "keras.layers.MultiHeadAttention(attention_mask=...)": mha_meaning,
+        "Embedding(mask_zero=True).compute_mask": embedding_meaning,
+    }
+
+
+def pad_sequences_default() -> list[list[int]]:
+    """``keras.utils.pad_sequences`` on ``[[1, 2, 3], [4]]`` with its defaults."""
+    K = get_keras()
+    return K.utils.pad_sequences([[1, 2, 3], [4]]).tolist()

@@ -1,0 +1,219 @@
+"""The book's recorded data in ``docs/_data``: loaders, and the tables and sentences made of it.
+
+Three kinds of record, each written by a nox session with its provenance and
+committed, so that the book shows measurements it could not make at build:
+
+- ``bench/*.json`` -- the benchmarks of "The cost of padding" (``nox -s bench``);
+- ``matrix/*.json`` -- every claim's outcome on other sets of versions
+  (``nox -s matrix``), read by :func:`load_reports`, :func:`matrix_table` and
+  :func:`differences`;
+- ``build/timings.json`` -- build timings and reproducibility (``nox -s buildbench``).
+
+Pages call these functions and render what they return; nothing here computes
+a measurement.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = [
+    "DATA",
+    "bench",
+    "build_summary",
+    "build_table",
+    "build_timings",
+    "differences",
+    "differences_table",
+    "load_reports",
+    "matrix_table",
+    "sparse_glue",
+    "training_glue",
+    "version_sets",
+]
+
+DATA = Path(__file__).resolve().parents[2] / "docs" / "_data"
+"""``docs/_data`` of the repository this package was installed from (editable)."""
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is not recorded: run the nox session that writes it"
+        )
+    return json.loads(path.read_text())
+
+
+def bench(name: str, folder: str | Path | None = None) -> dict:
+    """A recorded benchmark, ``docs/_data/bench/<name>.json`` (``nox -s bench``)."""
+    return _read((DATA / "bench" if folder is None else Path(folder)) / f"{name}.json")
+
+
+def training_glue(result: dict) -> dict[str, str]:
+    """The values the cost chapter glues around a recorded training-step run."""
+    meta = result["provenance"]
+    return {
+        "rec_date": meta["date"],
+        "rec_machine": f"{meta['machine']['processor']}, {meta['machine']['cpus']} CPUs",
+        "rec_versions": ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        "rec_command": meta["command"],
+    }
+
+
+def sparse_glue(result: dict) -> dict[str, object]:
+    """The values the cost chapter glues around the recorded dense-against-sparse run."""
+    from padguide.bench import crossover
+
+    meta = result["provenance"]
+    found = {}
+    for key, framework in (("cross_torch", "PyTorch"), ("cross_tf", "TensorFlow")):
+        rows = crossover(result, framework)
+        found[key] = f"{rows:,}" if rows else "no size measured"
+    return {
+        "sp_meta": f"{meta['command']}, {meta['machine']['processor']}, {meta['date']}",
+        "sp_batch": " × ".join(str(n) for n in result["batch"]),
+        "sp_dim": result["dim"],
+        **found,
+    }
+
+
+def build_timings(path: str | Path | None = None) -> dict:
+    """``docs/_data/build/timings.json``, recorded by ``nox -s buildbench``."""
+    return _read(DATA / "build" / "timings.json" if path is None else Path(path))
+
+
+def build_table(timings: dict):
+    """One row per build: seconds, pages executed, and which (when only one or two)."""
+    import pandas as pd
+
+    rows = {
+        "cold (empty cache, no network)": timings["cold"],
+        "unchanged": timings["unchanged"],
+        f"one page's code edited ({timings['edit_one_page']['page']})": timings[
+            "edit_one_page"
+        ],
+        f"src/padguide edited ({timings['edit_source']['file']})": timings[
+            "edit_source"
+        ],
+    }
+    return pd.DataFrame({
+        "seconds": {k: round(v["seconds"], 1) for k, v in rows.items()},
+        "pages executed": {k: len(v["executed"]) for k, v in rows.items()},
+        "which": {
+            k: ", ".join(sorted(v["executed"])) if 0 < len(v["executed"]) < 3 else ""
+            for k, v in rows.items()
+        },
+    })  # fmt: skip
+
+
+def build_summary(timings: dict) -> str:
+    """The Build report's sentence about the recorded builds (Markdown)."""
+    meta = timings["provenance"]
+    outputs = (
+        "identical"
+        if timings["reproducible"]
+        else "different on " + ", ".join(timings["pages_whose_outputs_differ"])
+    )
+    return (
+        f"Recorded with `{meta['command']}` on {meta['machine']['processor']}, "
+        f"{meta['machine']['cpus']} CPUs, {meta['date']}. Run one after another, the "
+        f"{timings['pages']} pages execute in "
+        f"{timings['sum_of_page_execution_seconds']:.0f} s; the cold build took "
+        f"{timings['cold_over_serial']:.2f} of that, its pages executing in parallel. "
+        f"The two executions' outputs were {outputs}."
+    )
+
+
+# --- the version matrix -------------------------------------------------------------------
+
+REFERENCE = "book"
+"""The label of the report made with the versions that build the book."""
+
+
+def load_reports(folder: str | Path | None = None) -> dict[str, dict]:
+    """Every ``*.json`` report in ``folder``, by label, the book's versions first."""
+    folder = DATA / "matrix" if folder is None else Path(folder)
+    reports = {}
+    for path in sorted(folder.glob("*.json")):
+        report = json.loads(path.read_text())
+        reports[report.get("label") or path.stem] = report
+    if not reports:
+        raise FileNotFoundError(f"no version reports in {folder}: run `nox -s matrix`")
+    return dict(sorted(reports.items(), key=lambda kv: kv[0] != REFERENCE))
+
+
+def _outcomes(report: dict) -> dict[str, dict]:
+    return {r["id"]: r for r in report["results"]}
+
+
+def matrix_table(reports: dict[str, dict]):
+    """One row per claim, one column per set of versions: the outcome there.
+
+    An outcome is marked "(evidence differs)" when it equals the book's but the
+    evidence does not.
+    """
+    import pandas as pd
+
+    reference = _outcomes(next(iter(reports.values())))
+    columns = {}
+    for label, report in reports.items():
+        outcomes = _outcomes(report)
+        cells = {}
+        for claim_id, ref in reference.items():
+            got = outcomes.get(claim_id)
+            if got is None:
+                cells[claim_id] = "missing"
+            elif (
+                got["outcome"] == ref["outcome"] and got["evidence"] != ref["evidence"]
+            ):
+                cells[claim_id] = f"{got['outcome']} (evidence differs)"
+            else:
+                cells[claim_id] = got["outcome"]
+        columns[label] = cells
+    table = pd.DataFrame(columns)
+    table.index.name = "claim"
+    return table
+
+
+def differences(reports: dict[str, dict]) -> list[dict]:
+    """Claims whose outcome differs from the book's, with both statements of evidence."""
+    labels = list(reports)
+    reference = _outcomes(reports[labels[0]])
+    found = []
+    for label in labels[1:]:
+        outcomes = _outcomes(reports[label])
+        for claim_id, ref in reference.items():
+            got = outcomes.get(
+                claim_id, {"outcome": "missing", "evidence": None, "detail": ""}
+            )
+            if got["outcome"] != ref["outcome"]:
+                found.append({
+                    "claim": claim_id,
+                    "statement": ref["statement"],
+                    "versions": label,
+                    "outcome": got["outcome"],
+                    "evidence": got["evidence"] if got["evidence"] is not None else got["detail"],
+                    "book evidence": ref["evidence"],
+                })  # fmt: skip
+    return found
+
+
+def version_sets(reports: dict[str, dict]):
+    """One column per set of versions: each package's version and the Keras module."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        label: {**r["versions"], "Keras module": r["keras_module"]}
+        for label, r in reports.items()
+    }).fillna("–")  # fmt: skip
+
+
+def differences_table(found: list[dict]):
+    """:func:`differences` as a table, evidence written as JSON (statements left out)."""
+    import pandas as pd
+
+    table = pd.DataFrame(found).drop(columns="statement")
+    for column in ("evidence", "book evidence"):
+        table[column] = table[column].map(lambda v: json.dumps(v, ensure_ascii=False))
+    return table
