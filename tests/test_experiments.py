@@ -11,9 +11,8 @@ import padguide.experiments.keras as pk
 import padguide.experiments.tensorflow as ptf
 import padguide.experiments.torch as pt
 import padguide.keras as keras_recipes
-from padguide.experiments.compare import side_by_side, summary_table
 from padguide.example import running_example
-from padguide.results import EmbeddingRun
+from padguide.experiments.compare import side_by_side, summary_table
 
 
 def test_torch_classic_gradient_matches_the_chain_rule():
@@ -21,7 +20,9 @@ def test_torch_classic_gradient_matches_the_chain_rule():
     assert run.ids.tolist() == [[1, 1, 2, 6, 0], [1, 5, 5, 0, 0]]
     assert (run.weight[0] == 0).all()
     assert (run.gradient[0] == 0).all()
-    np.testing.assert_allclose(run.gradient, run.gradient_by_hand(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        run.gradient, run.gradient_by_hand(), rtol=1e-5, atol=1e-6
+    )
     assert run.counts.tolist() == [3, 3, 1, 0, 0, 2, 1]
 
 

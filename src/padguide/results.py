@@ -170,7 +170,9 @@ class EmbeddingRun:
             count=self.counts[rows],
         )
         if by_hand:
-            table["by hand"] = np.round(self.gradient_by_hand()[rows, 0], DECIMALS) + 0.0
+            table["by hand"] = (
+                np.round(self.gradient_by_hand()[rows, 0], DECIMALS) + 0.0
+            )
         return table
 
     def weight_table(self, rows: list[int] | None = None):
