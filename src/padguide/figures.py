@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+
+try:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+except ModuleNotFoundError as missing:  # the extra names what to install
+    raise ImportError(
+        'padguide.figures needs matplotlib: pip install "padguide[figures]"'
+    ) from missing
 
 __all__ = [
     "batch_figure",
