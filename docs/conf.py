@@ -52,6 +52,7 @@ extensions = [
     "notfound.extension",
     "sphinxext.opengraph",
     "apilinks",
+    "claimrole",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
