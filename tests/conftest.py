@@ -9,6 +9,9 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from hypothesis import HealthCheck, settings
 
+# Fixture sites for the book's Sphinx extensions (tests/test_extensions.py).
+pytest_plugins = ("sphinx.testing.fixtures",)
+
 # Deterministic property tests: the same examples on every run and machine.
 settings.register_profile(
     "padguide",

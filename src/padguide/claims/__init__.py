@@ -12,6 +12,8 @@ when imported; they import the frameworks only inside their checks.
 from __future__ import annotations
 
 import importlib
+import json
+import os
 
 from padguide.claims._ledger import (
     Claim,
@@ -28,6 +30,7 @@ from padguide.claims._ledger import (
 )
 
 __all__ = [
+    "FAILURES_ENV",
     "SUBJECTS",
     "Claim",
     "ClaimFailed",
@@ -39,6 +42,7 @@ __all__ = [
     "check",
     "check_all",
     "claim",
+    "failure_line",
     "jsonable",
     "ledger",
     "show",
@@ -79,13 +83,34 @@ class Shown(list):
         return "\n".join(repr(result) for result in self)
 
 
+FAILURES_ENV = "PADGUIDE_CLAIM_FAILURES"
+"""A file to which :func:`show` appends one line per failing claim (set by the book's build)."""
+
+
+def failure_line(result: Result) -> str:
+    """One plain line that says which claim failed, what it states and what was found."""
+    found = json.dumps(result.shown, ensure_ascii=False) if result.detail == "" else ""
+    detail = f" ({result.detail})" if result.detail else ""
+    return (
+        f"ClaimFailed: {result.claim.id} {result.outcome}: {result.claim.statement}"
+        f" — evidence: {found}{detail}".replace("\n", " ")
+    )
+
+
 def show(*claim_ids: str) -> Shown:
-    """Claims' results for a page; raises :class:`ClaimFailed` unless every one holds."""
+    """Claims' results for a page; raises :class:`ClaimFailed` unless every one holds.
+
+    Every claim is checked before raising, and the message lists each one that
+    does not hold, a line each. When ``$PADGUIDE_CLAIM_FAILURES`` names a file
+    (the book's build sets it), the lines are also appended there, so that the
+    build can list every failing claim of every page at its end.
+    """
     results = Shown(check(claim_id) for claim_id in claim_ids)
-    for result in results:
-        if not result.holds:
-            raise ClaimFailed(
-                f"claim {result.claim.id} {result.outcome} on {versions()}: "
-                f"{result.claim.statement} -- evidence {result.shown} {result.detail}"
-            )
+    failing = [failure_line(r) for r in results if not r.holds]
+    if failing:
+        report = os.environ.get(FAILURES_ENV)
+        if report:
+            with open(report, "a", encoding="utf-8") as out:
+                out.write("".join(line + "\n" for line in failing))
+        raise ClaimFailed(f"on {versions()}:\n" + "\n".join(failing))
     return results
