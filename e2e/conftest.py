@@ -14,7 +14,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "docs" / "_build" / "html"
+# The built site: `nox -s docs` writes docs/_build/html; another build can be checked
+# by pointing PADGUIDE_SITE at it.
+SITE = Path(
+    os.environ.get("PADGUIDE_SITE", ROOT / "docs" / "_build" / "html")
+).resolve()
 ARTIFACTS = Path(
     os.environ.get("PADGUIDE_E2E_ARTIFACTS", ROOT / "docs" / "_build" / "e2e")
 )
