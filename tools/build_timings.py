@@ -5,13 +5,16 @@ Run through ``nox -s buildbench``. Side by side in one run, into fresh folders
 
 1. a cold build (empty execution cache), with no network at all;
 2. an unchanged rebuild;
-3. a rebuild after editing one page's code;
-4. a rebuild after editing ``src/padguide``.
+3. a rebuild after editing one page's code (a comment in its first cell);
+4. a rebuild after editing a docstring in ``src/padguide`` (nothing should run);
+5. a rebuild after editing that module's code (only the pages that import it,
+   directly or not, should run: see docs/_ext/freshness.py);
+6. a build that executes every page again (``PADGUIDE_EXECUTION=force``).
 
-Each edit is a comment, undone afterwards. Build 4 executes every page again,
-so its outputs are compared with build 1's, cell by cell, except cells tagged
-``measurement``: two clean executions must agree. Writes
-``docs/_data/build/timings.json`` (or ``--out``) with its provenance.
+Each edit is undone afterwards. Build 6's outputs are compared with build
+1's, cell by cell, except cells tagged ``measurement``: two clean executions
+must agree. Writes ``docs/_data/build/timings.json`` (or ``--out``) with its
+provenance.
 """
 
 from __future__ import annotations
@@ -20,19 +23,21 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from groups import run_in_group  # beside this script, on its sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
+
 PAGE = ROOT / "docs" / "padding-a-batch.md"
 SOURCE = ROOT / "src" / "padguide" / "figures.py"
 EXECUTED = re.compile(r"(\S+\.md): Executed notebook in ([\d.]+) seconds")
 
 
-def build(work: Path, offline: bool = False) -> dict:
+def build(work: Path, offline: bool = False, force: bool = False) -> dict:
     """One sphinx-build into ``work``; its wall time and the pages it executed."""
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going", "-j", "auto",
                "-d", str(work / "doctrees"), "docs", str(work / "html")]  # fmt: skip
@@ -49,20 +54,20 @@ def build(work: Path, offline: bool = False) -> dict:
     env = {
         **os.environ,
         "PADGUIDE_CACHE_DIR": str(work / "cache"),
-        "PADGUIDE_EXECUTION": "cache",
+        "PADGUIDE_EXECUTION": "force" if force else "cache",
     }
     start = time.perf_counter()
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    log = work / "build.log"
+    with log.open(
+        "w"
+    ) as out:  # in its own process group: an interrupt ends its workers
+        code = run_in_group(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+    text = log.read_text()
+    if code != 0:
+        sys.stderr.write(text[-8000:])
         raise SystemExit(f"build failed ({'offline' if offline else 'online'})")
-    executed = {
-        Path(m[1]).stem: float(m[2])
-        for m in EXECUTED.finditer(done.stdout + done.stderr)
-    }
+    executed = {Path(m[1]).stem: float(m[2]) for m in EXECUTED.finditer(text)}
     return {"seconds": seconds, "executed": executed}
 
 
@@ -82,22 +87,27 @@ def outputs(work: Path) -> dict[str, list]:
     return found
 
 
-def edited(path: Path):
-    """A context that appends a comment to ``path`` and restores it afterwards."""
+def edited(path: Path, how: str):
+    """A context that edits ``path`` and restores it afterwards.
+
+    ``how``: "cell" puts a comment at the end of a page's first code cell (the
+    page's code changes); "docstring" adds a line to a module's docstring;
+    "code" adds a statement to a module.
+    """
 
     class Edit:
         def __enter__(self):
             self.text = path.read_text()
-            if (
-                path.suffix == ".md"
-            ):  # into the first code cell, so the page's code changes
-                start = self.text.index(
-                    "```{code-cell}"
-                )  # the end of the first code cell
-                end = self.text.index("\n```", start + 3)
-                path.write_text(self.text[:end] + "\n# timing probe" + self.text[end:])
+            if how == "cell":
+                start = self.text.index("```{code-cell}")
+                end = self.text.index("\n```", start + 3)  # the end of the first cell
+                edit = self.text[:end] + "\n# timing probe" + self.text[end:]
+            elif how == "docstring":
+                end = self.text.index('"""', 3)  # the end of the module's docstring
+                edit = self.text[:end] + "\n\nTiming probe.\n" + self.text[end:]
             else:
-                path.write_text(self.text + "\n# timing probe\n")
+                edit = self.text + "\n_TIMING_PROBE = 1\n"
+            path.write_text(edit)
 
         def __exit__(self, *exc):
             path.write_text(self.text)
@@ -119,10 +129,13 @@ def main(argv=None) -> int:
         cold = build(work, offline=True)
         first = outputs(work)
         unchanged = build(work)
-        with edited(PAGE):
+        with edited(PAGE, "cell"):
             one_page = build(work)
-        with edited(SOURCE):
-            source = build(work)
+        with edited(SOURCE, "docstring"):
+            docstring = build(work)
+        with edited(SOURCE, "code"):
+            code = build(work)
+        every_page = build(work, force=True)
         second = outputs(work)
     serial = sum(cold["executed"].values())
     differing = sorted(page for page in first if first[page] != second.get(page))
@@ -142,7 +155,9 @@ def main(argv=None) -> int:
         "cold": cold,
         "unchanged": unchanged,
         "edit_one_page": {**one_page, "page": PAGE.stem},
-        "edit_source": {**source, "file": str(SOURCE.relative_to(ROOT))},
+        "edit_docstring": {**docstring, "file": str(SOURCE.relative_to(ROOT))},
+        "edit_code": {**code, "file": str(SOURCE.relative_to(ROOT))},
+        "execute_all": every_page,
         "sum_of_page_execution_seconds": serial,
         "cold_over_serial": cold["seconds"] / serial if serial else None,
         "pages": len(first),
@@ -163,7 +178,12 @@ def main(argv=None) -> int:
     print(
         f"one page edited {one_page['seconds']:.1f} s (executed: {sorted(one_page['executed'])})"
     )
-    print(f"src edited {source['seconds']:.1f} s ({len(source['executed'])} executed)")
+    for name, run in (("docstring", docstring), ("code", code)):
+        print(
+            f"{SOURCE.name} {name} edited {run['seconds']:.1f} s "
+            f"(executed: {sorted(run['executed'])})"
+        )
+    print(f"every page again {every_page['seconds']:.1f} s")
     print(f"reproducible: {not differing} {differing}")
     return 0 if not differing else 1
 
