@@ -33,7 +33,7 @@ __all__ = [
     "versions",
 ]
 
-FRAMEWORKS = ("torch", "keras", "tensorflow", "compare", "padguide")
+FRAMEWORKS = ("torch", "keras", "tensorflow", "compare", "padguide", "huggingface")
 
 
 class Outcome(enum.StrEnum):
