@@ -76,7 +76,7 @@ def _batches_for(method: str, lengths, batch_size: int, max_tokens: int, seed: i
     if method.startswith("bucket"):
         return B.bucket_batches(lengths, batch_size, seed=seed)
     if method.startswith("budget, random order"):
-        return B.token_budget_batches(lengths, max_tokens, seed=seed, width=None)
+        return B.token_budget_batches(lengths, max_tokens, seed=seed, width=np.inf)
     if method.startswith("budget, bucket order"):
         return B.token_budget_batches(lengths, max_tokens, seed=seed)
     raise ValueError(f"unknown method {method!r}")

