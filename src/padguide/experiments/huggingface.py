@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,13 @@ try:
     import tokenizers
     import torch
     import torch.nn.functional as F
-    import transformers
+
+    with warnings.catch_warnings():
+        # In a Jupyter kernel without ipywidgets, tqdm.auto warns on import (on
+        # stderr, which fails a page); this module shows no progress bars at all.
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import tqdm.auto  # noqa: F401 -- imported once, here, under the filter
+        import transformers
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError(
         "padguide.experiments.huggingface needs transformers and tokenizers: "
@@ -50,6 +57,7 @@ __all__ = [
     "keras_minus_100",
     "label_run",
     "pad_eos_run",
+    "pad_eos_table",
     "padded_batch",
     "tokenizer",
 ]
@@ -315,6 +323,28 @@ class AppendRun:
     position_ids: list[int]
     """The position ids computed from the shortest line's mask (left padding)."""
 
+    def table(self):
+        """Each way of batching, labelled, with its largest difference from alone."""
+        import pandas as pd
+
+        rows = {
+            ("left", "cumsum(mask) - 1", "last column"): self.left_with_positions,
+            ("left", "none (0..T-1)", "last column"): self.left_without_positions,
+            ("right", "none (0..T-1)", "last column"): self.right_last_column,
+            ("right", "none (0..T-1)", "last real token"): self.right_last_real_token,
+            ("left", "cumsum(mask) - 1", "after appending"): (
+                self.left_with_positions_appended
+            ),
+            ("right", "none (0..T-1)", "after appending"): self.right_appended,
+        }
+        index = pd.MultiIndex.from_tuples(
+            rows, names=["padding", "position_ids", "logits read at"]
+        )
+        column = "largest difference from the line alone"
+        return pd.DataFrame({column: list(rows.values())}, index=index).map(
+            "{:.1e}".format
+        )
+
 
 def _positions(mask: torch.Tensor) -> torch.Tensor:
     """Position ids that skip left padding: ``cumsum(mask) - 1``, pads clamped to 0."""
@@ -385,6 +415,19 @@ def pad_eos_run() -> dict[str, dict[str, list[int]]]:
         }
         result[name]["eos_id"] = [int(tok.eos_token_id)]
     return result
+
+
+def pad_eos_table():
+    """The shortest line's ids, mask and labels after the collator, for both tokenizers."""
+    import pandas as pd
+
+    frames = {}
+    for name, run in pad_eos_run().items():
+        n = sum(run["attention_mask"]) + 2  # the real tokens, then two pads
+        frames[name] = pd.DataFrame(
+            {key: run[key][:n] for key in ("input_ids", "attention_mask", "labels")}
+        ).T
+    return pd.concat(frames, names=["tokenizer", ""])
 
 
 @dataclass(frozen=True)
