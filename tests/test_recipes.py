@@ -493,7 +493,7 @@ BAD_CALLS = [
     ),
     (
         "masked_cross_entropy",
-        lambda w: (w(X), w(np.zeros((2, 3), np.float32)), w(MASK)),
+        lambda w: (w(X), w(np.full((2, 3), 0.5, np.float32)), w(MASK)),
         {},
         TypeError,
         "targets must hold integer",

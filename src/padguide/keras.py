@@ -35,48 +35,52 @@ __all__ = [
 
 
 # --- recipes: the shared API (same names and meaning as padguide.numpy) --------------------
-# Written with keras.ops, so they run on any Keras 3 backend and inside compiled
-# functions. Values (negative lengths, a mask that is not 0/1) are checked when
-# they arrive as NumPy arrays or lists; tensors are checked for shape and dtype
-# only, since inside a compiled function their values are not known yet.
+# Written with keras.ops, so they run on any Keras 3 backend, inside compiled
+# functions and in models whose batch and time are unknown (None). Values are
+# checked when they are concrete (NumPy, lists, eager tensors of any backend),
+# where a check's outcome converts to a Python bool. While tracing (tf.function,
+# XLA, JAX jit, a functional model being built) that conversion raises, and only
+# shapes and dtypes are checked, so a graph never breaks. Shapes are read with
+# ``keras.ops.shape``; float16/bfloat16 inputs are summed and normalised in float32.
 
 
-def lengths_to_mask(lengths, max_len: int | None = None):
+def lengths_to_mask(lengths, max_len=None):
     """A ``(batch, max_len)`` boolean mask, ``True`` where a row has a real token.
+
+    ``max_len`` is an int, a scalar tensor (``keras.ops.shape(x)[1]``) or
+    ``None`` for the longest length.
 
     >>> keras.ops.convert_to_numpy(lengths_to_mask([3, 1, 0], max_len=4)).astype(int)
     array([[1, 1, 1, 0],
            [1, 0, 0, 0],
            [0, 0, 0, 0]])
     """
-    concrete = isinstance(
-        lengths, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     lengths = keras.ops.convert_to_tensor(lengths)
     if len(lengths.shape) != 1:
         raise ValueError(
             f"lengths must be one-dimensional, got shape {tuple(lengths.shape)}"
         )
-    if lengths.shape[0] and "int" not in str(lengths.dtype):
+    if lengths.shape[0] != 0 and "int" not in keras.backend.standardize_dtype(
+        lengths.dtype
+    ):
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
-    if max_len is not None and max_len < 0:
-        raise ValueError(f"max_len must be >= 0, got {max_len}")
-    if concrete:
-        values = np.asarray(keras.ops.convert_to_numpy(lengths))
-        if values.size and values.min() < 0:
-            i = int(np.argmin(values))
-            raise ValueError(f"lengths[{i}]={values[i]} is negative")
-        longest = int(values.max()) if values.size else 0
-        if max_len is not None and longest > max_len:
-            i = int(np.argmax(values))
-            raise ValueError(f"lengths[{i}]={values[i]} exceeds max_len={max_len}")
-        max_len = longest if max_len is None else max_len
-    elif max_len is None:
-        max_len = keras.ops.max(lengths)
+    if isinstance(max_len, bool) or (isinstance(max_len, int) and max_len < 0):
+        raise ValueError(f"max_len must be an int >= 0, got {max_len!r}")
+    try:  # values are checked when concrete; while tracing they are unknown
+        negative = bool(keras.ops.any(lengths < 0))
+        too_long = isinstance(max_len, int) and bool(keras.ops.any(lengths > max_len))
+    except (RuntimeError, TypeError):
+        negative = too_long = False
+    if negative or too_long:
+        values = keras.ops.convert_to_numpy(lengths)
+        i = int(np.argmin(values) if negative else np.argmax(values))
+        problem = "is negative" if negative else f"exceeds max_len={max_len}"
+        raise ValueError(f"lengths[{i}]={values[i]} {problem}")
+    lengths = keras.ops.cast(lengths, "int32")
+    if max_len is None:
+        max_len = keras.ops.max(lengths, initial=0)
     positions = keras.ops.arange(max_len, dtype="int32")
-    return keras.ops.expand_dims(positions, 0) < keras.ops.expand_dims(
-        keras.ops.cast(lengths, "int32"), 1
-    )
+    return keras.ops.expand_dims(positions, 0) < keras.ops.expand_dims(lengths, 1)
 
 
 def mask_to_lengths(mask):
@@ -85,23 +89,22 @@ def mask_to_lengths(mask):
     >>> keras.ops.convert_to_numpy(mask_to_lengths([[True, True, False], [False, True, True]]))
     array([2, 2], dtype=int32)
     """
-    concrete = isinstance(
-        mask, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     mask = keras.ops.convert_to_tensor(mask)
     if len(mask.shape) != 2:
         raise ValueError(
             f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
         )
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-    return keras.ops.sum(keras.ops.cast(keras.ops.cast(mask, "bool"), "int32"), axis=1)
+        mask = keras.ops.not_equal(mask, 0)
+    return keras.ops.sum(keras.ops.cast(mask, "int32"), axis=1)
 
 
 def masked_sum(x, mask):
@@ -110,26 +113,31 @@ def masked_sum(x, mask):
     >>> keras.ops.convert_to_numpy(masked_sum([[1.0, 2.0, 99.0]], [[True, True, False]]))
     array([3.], dtype=float32)
     """
-    concrete = isinstance(
-        mask, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     x, mask = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-        mask = keras.ops.cast(mask, "bool")
-    if len(x.shape) not in (2, 3) or tuple(mask.shape) != tuple(x.shape[:2]):
+        mask = keras.ops.not_equal(mask, 0)
+    if not (len(x.shape) in (2, 3) and len(mask.shape) == 2) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(mask.shape, x.shape[:2], strict=True)
+    ):  # static shapes: unknown (None) sizes are left to the framework
         raise ValueError(
             f"expected x (batch, time[, features]) and mask (batch, time), got x {tuple(x.shape)} and mask {tuple(mask.shape)}"
         )
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    wide = "float32" if dtype in ("float16", "bfloat16") else dtype
     if len(x.shape) == 3:
         mask = keras.ops.expand_dims(mask, -1)
-    return keras.ops.sum(keras.ops.where(mask, x, keras.ops.zeros_like(x)), axis=1)
+    x = keras.ops.cast(x, wide)
+    total = keras.ops.sum(keras.ops.where(mask, x, keras.ops.zeros_like(x)), axis=1)
+    return keras.ops.cast(total, dtype)
 
 
 def masked_mean(x, mask):
@@ -138,28 +146,33 @@ def masked_mean(x, mask):
     >>> keras.ops.convert_to_numpy(masked_mean([[1.0, 2.0, 99.0], [5.0, 5.0, 5.0]], [[1, 1, 0], [0, 0, 0]]))
     array([1.5, 0. ], dtype=float32)
     """
-    concrete = isinstance(
-        mask, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     x, mask = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-        mask = keras.ops.cast(mask, "bool")
-    if len(x.shape) not in (2, 3) or tuple(mask.shape) != tuple(x.shape[:2]):
+        mask = keras.ops.not_equal(mask, 0)
+    if not (len(x.shape) in (2, 3) and len(mask.shape) == 2) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(mask.shape, x.shape[:2], strict=True)
+    ):  # static shapes: unknown (None) sizes are left to the framework
         raise ValueError(
             f"expected x (batch, time[, features]) and mask (batch, time), got x {tuple(x.shape)} and mask {tuple(mask.shape)}"
         )
-    count = keras.ops.sum(keras.ops.cast(mask, x.dtype), axis=1)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    dtype = dtype if "float" in dtype else "float32"
+    wide = "float64" if dtype == "float64" else "float32"
+    count = keras.ops.sum(keras.ops.cast(mask, wide), axis=1)
     if len(x.shape) == 3:
         mask, count = keras.ops.expand_dims(mask, -1), keras.ops.expand_dims(count, -1)
+    x = keras.ops.cast(x, wide)
     total = keras.ops.sum(keras.ops.where(mask, x, keras.ops.zeros_like(x)), axis=1)
-    return total / keras.ops.maximum(count, 1)
+    return keras.ops.cast(total / keras.ops.maximum(count, 1), dtype)
 
 
 def masked_max(x, mask):
@@ -168,41 +181,39 @@ def masked_max(x, mask):
     >>> keras.ops.convert_to_numpy(masked_max([[-3.0, -1.0, 99.0], [5.0, 5.0, 5.0]], [[1, 1, 0], [0, 0, 0]]))
     array([-1.,  0.], dtype=float32)
     """
-    concrete = isinstance(
-        mask, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     x, mask = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(mask)
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-        mask = keras.ops.cast(mask, "bool")
-    if len(x.shape) not in (2, 3) or tuple(mask.shape) != tuple(x.shape[:2]):
+        mask = keras.ops.not_equal(mask, 0)
+    if not (len(x.shape) in (2, 3) and len(mask.shape) == 2) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(mask.shape, x.shape[:2], strict=True)
+    ):  # static shapes: unknown (None) sizes are left to the framework
         raise ValueError(
             f"expected x (batch, time[, features]) and mask (batch, time), got x {tuple(x.shape)} and mask {tuple(mask.shape)}"
         )
-    if "float" not in str(x.dtype):
-        x = keras.ops.cast(x, "float32")
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    dtype = dtype if "float" in dtype else "float32"
+    wide = "float64" if dtype == "float64" else "float32"  # NumPy has no bfloat16
+    x = keras.ops.cast(x, wide)
     any_real = keras.ops.any(mask, axis=1)
     if len(x.shape) == 3:
-        mask, any_real = (
-            keras.ops.expand_dims(mask, -1),
-            keras.ops.expand_dims(any_real, -1),
-        )
-    if (
-        x.shape[0] == 0 or x.shape[1] == 0
-    ):  # max of nothing: TensorFlow refuses, the answer is 0
-        return keras.ops.sum(x, axis=1)
-    # The dtype's lowest finite value, not -inf or -1e9: finite in float16 too.
-    lowest = keras.ops.full_like(
-        x, float(np.finfo(keras.backend.standardize_dtype(x.dtype)).min)
-    )
+        mask = keras.ops.expand_dims(mask, -1)
+        any_real = keras.ops.expand_dims(any_real, -1)
+    if 0 in tuple(x.shape[:2]):  # max of nothing: TensorFlow refuses, the answer is 0
+        return keras.ops.cast(keras.ops.sum(x, axis=1), dtype)
+    # The lowest finite value, not -inf or -1e9 (float16 inputs run in float32).
+    lowest = keras.ops.full_like(x, float(np.finfo(wide).min))
     largest = keras.ops.max(keras.ops.where(mask, x, lowest), axis=1)
-    return keras.ops.where(any_real, largest, keras.ops.zeros_like(largest))
+    largest = keras.ops.where(any_real, largest, keras.ops.zeros_like(largest))
+    return keras.ops.cast(largest, dtype)
 
 
 def masked_softmax(scores, mask):
@@ -217,38 +228,42 @@ def masked_softmax(scores, mask):
     array([[0.5, 0.5, 0. ],
            [0. , 0. , 0. ]], dtype=float32)
     """
-    concrete = isinstance(
-        mask, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
-    scores, mask = (
-        keras.ops.convert_to_tensor(scores),
-        keras.ops.convert_to_tensor(mask),
-    )
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    scores = keras.ops.convert_to_tensor(scores)
+    mask = keras.ops.convert_to_tensor(mask)
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-        mask = keras.ops.cast(mask, "bool")
-    if "float" not in str(scores.dtype):
+        mask = keras.ops.not_equal(mask, 0)
+    dtype = keras.backend.standardize_dtype(scores.dtype)
+    if "float" not in dtype:
         raise TypeError(f"scores must be floating point, got dtype {scores.dtype}")
     m, s = tuple(mask.shape), tuple(scores.shape)
-    if not 2 <= len(m) <= len(s) or m[0] != s[0] or m[-1] != s[-1]:
+    if not 2 <= len(m) <= len(s) or any(
+        a is not None and b is not None and a != b
+        for a, b in ((m[0], s[0]), (m[-1], s[-1]))
+    ):
         raise ValueError(
             f"mask must be (batch, ..., time) for scores (batch, ..., time), got mask {m} and scores {s}"
         )
-    mask = keras.ops.reshape(mask, (-1,) + (1,) * (len(s) - len(m)) + m[1:])
-    lowest = float(np.finfo(keras.backend.standardize_dtype(scores.dtype)).min)
-    filled = keras.ops.where(mask, scores, keras.ops.full_like(scores, lowest))
+    for _ in range(len(s) - len(m)):  # (batch, time) -> (batch, 1, ..., time)
+        mask = keras.ops.expand_dims(mask, 1)
     if 0 in s:  # nothing to normalise (and TensorFlow refuses the max of nothing)
         return keras.ops.zeros_like(scores)
+    wide = "float64" if dtype == "float64" else "float32"  # float16 runs in float32
+    scores = keras.ops.cast(scores, wide)
+    lowest = keras.ops.full_like(scores, float(np.finfo(wide).min))
+    filled = keras.ops.where(mask, scores, lowest)
     exp = keras.ops.exp(filled - keras.ops.max(filled, axis=-1, keepdims=True))
     exp = keras.ops.where(mask, exp, keras.ops.zeros_like(exp))
     total = keras.ops.sum(exp, axis=-1, keepdims=True)
-    return exp / keras.ops.where(total > 0, total, keras.ops.ones_like(total))
+    probs = exp / keras.ops.where(total > 0, total, keras.ops.ones_like(total))
+    return keras.ops.cast(probs, dtype)
 
 
 def to_left_padding(x, lengths):
@@ -258,28 +273,34 @@ def to_left_padding(x, lengths):
     array([[0, 0, 7, 8],
            [0, 5, 6, 7]], dtype=int32)
     """
-    concrete = isinstance(
-        lengths, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     x, lengths = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(lengths)
-    if len(x.shape) not in (2, 3) or tuple(lengths.shape) != tuple(x.shape[:1]):
+    if (
+        len(x.shape) not in (2, 3)
+        or len(lengths.shape) != 1
+        or (
+            None not in (x.shape[0], lengths.shape[0])
+            and x.shape[0] != lengths.shape[0]
+        )
+    ):
         raise ValueError(
             f"expected x (batch, time[, features]) and lengths (batch,), got x {tuple(x.shape)} and lengths {tuple(lengths.shape)}"
         )
-    if lengths.shape[0] and "int" not in str(lengths.dtype):
+    if lengths.shape[0] != 0 and "int" not in keras.backend.standardize_dtype(
+        lengths.dtype
+    ):
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
-    time = x.shape[1]
-    values = (
-        np.asarray(keras.ops.convert_to_numpy(lengths)) if concrete else np.zeros(0)
-    )
-    if values.size and (values.min() < 0 or values.max() > time):
+    time = keras.ops.shape(x)[1]  # symbolic when the time axis is None
+    try:  # values are checked when concrete; while tracing they are unknown
+        bad = bool(keras.ops.any(keras.ops.logical_or(lengths < 0, lengths > time)))
+    except (RuntimeError, TypeError):
+        bad = False
+    if bad:
         raise ValueError(
-            f"lengths must lie in [0, {time}] (the time axis), got {values.tolist()}"
+            f"lengths must lie in [0, {time}] (the time axis), got {keras.ops.convert_to_numpy(lengths).tolist()}"
         )
-    shift = time - keras.ops.cast(lengths, "int32")
-    index = keras.ops.mod(
-        keras.ops.arange(time, dtype="int32")[None, :] - shift[:, None], max(time, 1)
-    )
+    index = keras.ops.expand_dims(keras.ops.arange(time, dtype="int32"), 0)
+    index = index + keras.ops.expand_dims(keras.ops.cast(lengths, "int32"), 1)
+    index = keras.ops.where(index >= time, index - time, index)  # rotate right
     if len(x.shape) == 3:
         index = keras.ops.broadcast_to(
             keras.ops.expand_dims(index, -1), keras.ops.shape(x)
@@ -294,28 +315,34 @@ def to_right_padding(x, lengths):
     array([[7, 8, 0, 0],
            [5, 6, 7, 0]], dtype=int32)
     """
-    concrete = isinstance(
-        lengths, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     x, lengths = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(lengths)
-    if len(x.shape) not in (2, 3) or tuple(lengths.shape) != tuple(x.shape[:1]):
+    if (
+        len(x.shape) not in (2, 3)
+        or len(lengths.shape) != 1
+        or (
+            None not in (x.shape[0], lengths.shape[0])
+            and x.shape[0] != lengths.shape[0]
+        )
+    ):
         raise ValueError(
             f"expected x (batch, time[, features]) and lengths (batch,), got x {tuple(x.shape)} and lengths {tuple(lengths.shape)}"
         )
-    if lengths.shape[0] and "int" not in str(lengths.dtype):
+    if lengths.shape[0] != 0 and "int" not in keras.backend.standardize_dtype(
+        lengths.dtype
+    ):
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
-    time = x.shape[1]
-    values = (
-        np.asarray(keras.ops.convert_to_numpy(lengths)) if concrete else np.zeros(0)
-    )
-    if values.size and (values.min() < 0 or values.max() > time):
+    time = keras.ops.shape(x)[1]  # symbolic when the time axis is None
+    try:  # values are checked when concrete; while tracing they are unknown
+        bad = bool(keras.ops.any(keras.ops.logical_or(lengths < 0, lengths > time)))
+    except (RuntimeError, TypeError):
+        bad = False
+    if bad:
         raise ValueError(
-            f"lengths must lie in [0, {time}] (the time axis), got {values.tolist()}"
+            f"lengths must lie in [0, {time}] (the time axis), got {keras.ops.convert_to_numpy(lengths).tolist()}"
         )
-    shift = time - keras.ops.cast(lengths, "int32")
-    index = keras.ops.mod(
-        keras.ops.arange(time, dtype="int32")[None, :] + shift[:, None], max(time, 1)
-    )
+    index = keras.ops.expand_dims(keras.ops.arange(time, dtype="int32"), 0)
+    index = index - keras.ops.expand_dims(keras.ops.cast(lengths, "int32"), 1)
+    index = keras.ops.where(index < 0, index + time, index)  # rotate left
     if len(x.shape) == 3:
         index = keras.ops.broadcast_to(
             keras.ops.expand_dims(index, -1), keras.ops.shape(x)
@@ -327,52 +354,75 @@ def masked_cross_entropy(logits, targets, mask):
     """Mean cross-entropy over the real tokens; 0 (not NaN) for a batch with none.
 
     Equals ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=pad)``
-    when ``mask`` is ``targets != pad``.
+    when ``mask`` is ``targets != pad``. Targets may be whole-number floats, as
+    Keras passes ``y_true`` to a loss given to ``compile``.
 
     >>> logits = np.log([[[0.5, 0.5], [0.9, 0.1]]]).astype("float32")
     >>> round(float(masked_cross_entropy(logits, [[0, 1]], [[1, 0]])), 4)
     0.6931
     """
-    concrete = all(isinstance(v, np.ndarray | list | tuple) for v in (targets, mask))
     logits = keras.ops.convert_to_tensor(logits)
-    targets, mask = (
-        keras.ops.convert_to_tensor(targets),
-        keras.ops.convert_to_tensor(mask),
-    )
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    targets = keras.ops.convert_to_tensor(targets)
+    mask = keras.ops.convert_to_tensor(mask)
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-        mask = keras.ops.cast(mask, "bool")
+        mask = keras.ops.not_equal(mask, 0)
     shapes = tuple(logits.shape), tuple(targets.shape), tuple(mask.shape)
-    if len(shapes[0]) != 3 or shapes[1] != shapes[0][:2] or shapes[2] != shapes[1]:
+    if (
+        len(shapes[0]) != 3
+        or len(shapes[1]) != 2
+        or len(shapes[2]) != 2
+        or any(
+            a is not None and b is not None and a != b
+            for a, b in zip(
+                shapes[0][:2] + shapes[1], shapes[1] + shapes[2], strict=True
+            )
+        )
+    ):
         raise ValueError(
             f"expected logits (batch, time, classes), targets and mask (batch, time), got {shapes}"
         )
-    if "int" not in str(targets.dtype):
-        raise TypeError(
-            f"targets must hold integer class ids, got dtype {targets.dtype}"
+    kind = keras.backend.standardize_dtype(targets.dtype)
+    if kind == "bool" or not ("int" in kind or "float" in kind):
+        raise TypeError(f"targets must hold integer class ids, got dtype {kind}")
+    classes = keras.ops.shape(logits)[-1]
+    try:  # values are checked when concrete; while tracing they are unknown
+        # whole-number floats pass: Keras hands a loss its y_true as floats
+        fractional = "float" in kind and bool(
+            keras.ops.any(targets != keras.ops.round(targets))
         )
-    if concrete:
-        real = np.asarray(keras.ops.convert_to_numpy(targets))[
-            np.asarray(keras.ops.convert_to_numpy(mask))
-        ]
-        if real.size and (real.min() < 0 or real.max() >= shapes[0][-1]):
-            raise ValueError(
-                f"targets at real positions must lie in [0, {shapes[0][-1]}), got {real.min()}..{real.max()}"
-            )
-    log_probs = keras.ops.log_softmax(logits, axis=-1)
+        outside = keras.ops.logical_or(targets < 0, targets >= classes)
+        outside = bool(keras.ops.any(keras.ops.logical_and(mask, outside)))
+    except (RuntimeError, TypeError):
+        fractional = outside = False
+    if fractional:
+        raise TypeError(
+            f"targets must hold integer class ids, got dtype {kind} with fractions"
+        )
+    if outside:
+        real = keras.ops.convert_to_numpy(targets)[keras.ops.convert_to_numpy(mask)]
+        raise ValueError(
+            f"targets at real positions must lie in [0, {classes}), got {real.min()}..{real.max()}"
+        )
+    dtype = keras.backend.standardize_dtype(logits.dtype)
+    dtype = dtype if "float" in dtype else "float32"
+    wide = "float64" if dtype == "float64" else "float32"  # float16 sums in float32
+    log_probs = keras.ops.log_softmax(keras.ops.cast(logits, wide), axis=-1)
+    targets = keras.ops.cast(targets, "int32")
     safe_targets = keras.ops.where(mask, targets, keras.ops.zeros_like(targets))
     picked = keras.ops.take_along_axis(
         log_probs, keras.ops.expand_dims(safe_targets, -1), axis=-1
     )[..., 0]
     total = keras.ops.sum(keras.ops.where(mask, picked, keras.ops.zeros_like(picked)))
-    count = keras.ops.sum(keras.ops.cast(mask, picked.dtype))
-    return -total / keras.ops.maximum(count, 1)
+    count = keras.ops.sum(keras.ops.cast(mask, wide))
+    return keras.ops.cast(-total / keras.ops.maximum(count, 1), dtype)
 
 
 # --- recipes: Keras only -------------------------------------------------------------------
@@ -391,35 +441,34 @@ def attention_mask(mask, causal: bool = False):
            [1, 1, 0],
            [1, 1, 0]])
     """
-    concrete = isinstance(
-        mask, np.ndarray | list | tuple
-    )  # tensors: shapes checked, not values
     mask = keras.ops.convert_to_tensor(mask)
-    if mask.dtype != "bool":
-        values = (
-            np.asarray(keras.ops.convert_to_numpy(mask)) if concrete else np.zeros(0)
-        )
-        if values.size and not np.isin(values, (0, 1)).all():
+    if keras.backend.standardize_dtype(mask.dtype) != "bool":
+        try:  # values are checked when concrete; while tracing they are unknown
+            bad = bool(keras.ops.any(keras.ops.logical_and(mask != 0, mask != 1)))
+        except (RuntimeError, TypeError):
+            bad = False
+        if bad:
             raise TypeError(
                 f"mask must be boolean or hold only 0 and 1, got dtype {mask.dtype}"
             )
-        mask = keras.ops.cast(mask, "bool")
+        mask = keras.ops.not_equal(mask, 0)
     if len(mask.shape) != 2:
         raise ValueError(
             f"mask must be two-dimensional (batch, time), got shape {tuple(mask.shape)}"
         )
-    time = mask.shape[1]
-    attend = keras.ops.broadcast_to(
-        keras.ops.expand_dims(mask, 1), (mask.shape[0], time, time)
+    steps = keras.ops.arange(keras.ops.shape(mask)[1])  # symbolic when time is None
+    queries = keras.ops.expand_dims(steps, 1)  # (time, 1)
+    # (time, time) lower triangle when causal, else (time, 1) all True
+    allowed = queries >= keras.ops.expand_dims(steps, 0) if causal else queries >= 0
+    attend = keras.ops.logical_and(
+        keras.ops.expand_dims(mask, 1), keras.ops.expand_dims(allowed, 0)
     )
-    if causal:
-        lower = keras.ops.convert_to_tensor(np.tril(np.ones((time, time), dtype=bool)))
-        attend = keras.ops.logical_and(attend, keras.ops.expand_dims(lower, 0))
     # A row that may attend nothing makes softmax NaN: let such queries attend everything.
     empty = keras.ops.logical_not(keras.ops.any(attend, axis=-1, keepdims=True))
     return keras.ops.logical_or(attend, empty)
 
 
+@keras.saving.register_keras_serializable(package="padguide")
 class PaddingIdxEmbedding(keras.layers.Layer):
     """An embedding with PyTorch's ``padding_idx`` guarantees, for any pad id.
 
@@ -483,6 +532,16 @@ class PaddingIdxEmbedding(keras.layers.Layer):
 
     def call(self, inputs):
         ids = keras.ops.cast(inputs, "int32")
+        try:  # concrete ids are checked (Keras' take would wrap -1 to the last row)
+            outside = keras.ops.logical_or(ids < 0, ids >= self.input_dim)
+            bad = bool(keras.ops.any(outside))
+        except (RuntimeError, TypeError):  # symbolic while tracing: no values yet
+            bad = False
+        if bad:
+            values = keras.ops.convert_to_numpy(ids)
+            raise ValueError(
+                f"ids must lie in [0, input_dim={self.input_dim}), got {values.min()}..{values.max()}"
+            )
         vectors = keras.ops.take(self.embeddings, ids, axis=0)
         keep = keras.ops.expand_dims(ids != self.padding_idx, -1)
         return keras.ops.where(keep, vectors, keras.ops.zeros_like(vectors))
@@ -505,6 +564,7 @@ class PaddingIdxEmbedding(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="padguide")
 class MaskedDense(keras.layers.Dense):
     """A ``Dense`` layer that consumes the mask: outputs at masked steps are zero.
 

@@ -111,9 +111,11 @@ def masked_sum(x, mask) -> np.ndarray:
         raise ValueError(
             f"expected x (batch, time[, features]) and mask (batch, time), got x {x.shape} and mask {mask.shape}"
         )
+    # float16 sums run in float32 (a float16 running sum overflows past 65,504).
+    wide = np.float32 if x.dtype == np.float16 else None
     if x.ndim == 3:
         mask = mask[:, :, None]
-    return np.where(mask, x, 0).sum(axis=1)
+    return np.where(mask, x, 0).sum(axis=1, dtype=wide).astype(x.dtype)
 
 
 def masked_mean(x, mask) -> np.ndarray:
@@ -133,12 +135,13 @@ def masked_mean(x, mask) -> np.ndarray:
         raise ValueError(
             f"expected x (batch, time[, features]) and mask (batch, time), got x {x.shape} and mask {mask.shape}"
         )
-    count = mask.sum(axis=1).astype(
-        x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-    )
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    wide = np.float32 if dtype == np.float16 else dtype  # float16 sums in float32
+    count = mask.sum(axis=1).astype(wide)
     if x.ndim == 3:
         mask, count = mask[:, :, None], count[:, None]
-    return np.where(mask, x, 0).sum(axis=1) / np.maximum(count, 1)
+    total = np.where(mask, x, 0).sum(axis=1, dtype=wide)
+    return (total / np.maximum(count, 1)).astype(dtype)
 
 
 def masked_max(x, mask) -> np.ndarray:
@@ -202,11 +205,14 @@ def masked_softmax(scores, mask) -> np.ndarray:
     mask = mask.reshape(
         mask.shape[:1] + (1,) * (scores.ndim - mask.ndim) + mask.shape[1:]
     )
-    filled = np.where(mask, scores, np.finfo(scores.dtype).min)
-    largest = filled.max(axis=-1, keepdims=True, initial=np.finfo(scores.dtype).min)
+    dtype = scores.dtype
+    scores = scores.astype(np.float32) if dtype == np.float16 else scores
+    lowest = np.finfo(scores.dtype).min  # finite, unlike -inf; float16 runs in float32
+    filled = np.where(mask, scores, lowest)
+    largest = filled.max(axis=-1, keepdims=True, initial=lowest)
     exp = np.exp(filled - largest) * mask
     total = exp.sum(axis=-1, keepdims=True)
-    return exp / np.where(total > 0, total, 1)
+    return (exp / np.where(total > 0, total, 1)).astype(dtype)
 
 
 def to_left_padding(x, lengths) -> np.ndarray:
@@ -292,20 +298,31 @@ def masked_cross_entropy(logits, targets, mask) -> float | np.ndarray:
         raise ValueError(
             f"expected logits (batch, time, classes), targets and mask (batch, time), got {logits.shape}, {targets.shape}, {mask.shape}"
         )
-    if targets.size and not np.issubdtype(targets.dtype, np.integer):
+    if targets.dtype == np.bool_ or not (
+        np.issubdtype(targets.dtype, np.integer)
+        or (
+            np.issubdtype(targets.dtype, np.floating)
+            and (targets == np.round(targets)).all()
+        )
+    ):  # whole-number floats pass: Keras hands a loss its y_true as floats
         raise TypeError(
             f"targets must hold integer class ids, got dtype {targets.dtype}"
         )
+    targets = targets.astype(np.int64)
     real = targets[mask]
     if real.size and (real.min() < 0 or real.max() >= logits.shape[-1]):
         raise ValueError(
             f"targets at real positions must lie in [0, {logits.shape[-1]}), got {real.min()}..{real.max()}"
         )
-    if not np.issubdtype(logits.dtype, np.floating):
-        logits = logits.astype(np.float64)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
+    dtype = logits.dtype if np.issubdtype(logits.dtype, np.floating) else np.float64
+    logits = logits.astype(
+        np.float32 if dtype == np.float16 else dtype
+    )  # sums in float32
+    shifted = logits - logits.max(
+        axis=-1, keepdims=True, initial=np.finfo(logits.dtype).min
+    )
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     picked = np.take_along_axis(
         log_probs, np.where(mask, targets, 0)[..., None], axis=-1
     )[..., 0]
-    return -np.where(mask, picked, 0).sum() / max(int(mask.sum()), 1)
+    return dtype.type(-np.where(mask, picked, 0).sum() / max(int(mask.sum()), 1))
