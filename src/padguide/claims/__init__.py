@@ -49,7 +49,15 @@ __all__ = [
     "versions",
 ]
 
-SUBJECTS = ("padguide", "torch", "keras", "tensorflow", "compare", "huggingface", "masks")
+SUBJECTS = (
+    "padguide",
+    "torch",
+    "keras",
+    "tensorflow",
+    "compare",
+    "huggingface",
+    "masks",
+)
 """The subject modules, in the order the Claims page lists them."""
 
 
