@@ -12,8 +12,17 @@ from padguide.claims._ledger import Claim, Evidence, NotApplicable, Outcome, run
 LEDGER = claims.ledger()
 
 
-def test_the_book_has_at_least_30_claims():
-    assert len(LEDGER) >= 30
+def test_the_book_has_at_least_110_claims():
+    assert len(LEDGER) >= 110
+
+
+def _has_control(claim_id: str) -> bool:
+    return claims.check(claim_id).control is not None
+
+
+@pytest.mark.claims
+def test_at_least_40_claims_run_a_control():
+    assert sum(_has_control(c) for c in LEDGER) >= 40
 
 
 @pytest.mark.claims
@@ -22,6 +31,48 @@ def test_claim_holds(claim_id):
     result = claims.check(claim_id)
     assert result.outcome is Outcome.HOLDS, f"{result.detail} {result.shown}"
     json.dumps(result.to_json())  # evidence can be written, diffed and compared
+
+
+@pytest.mark.claims
+@pytest.mark.parametrize("claim_id", sorted(LEDGER))
+def test_claim_control_comes_out_the_other_way(claim_id):
+    # Where a statement is "X causes Y", the check runs without X: this test proves
+    # the check could fail, because the control's outcome differs from the claim's.
+    result = claims.check(claim_id)
+    if result.control is None:
+        pytest.skip("no control")
+    assert result.control_differs is True, f"control {result.control} vs {result.shown}"
+    assert result.control != result.shown
+
+
+def test_a_control_that_does_not_differ_fails_the_claim():
+    same = _claim(
+        lambda: Evidence(True, {"x": 1}, control={"x": 1}, control_differs=False)
+    )
+    assert run(same).outcome is Outcome.FAILS
+    other = _claim(
+        lambda: Evidence(True, {"x": 1}, control={"x": 2}, control_differs=True)
+    )
+    assert run(other).outcome is Outcome.HOLDS
+    assert run(other).to_json()["control"] == {"x": 2}
+
+
+def test_a_control_needs_its_verdict():
+    with pytest.raises(TypeError, match="control"):
+        Evidence(True, [], control={"x": 1})
+    with pytest.raises(TypeError, match="control"):
+        Evidence(True, [], control_differs=True)
+
+
+@pytest.mark.claims
+def test_evidence_is_not_a_bare_literal():
+    # Evidence holds the quantities that decide the claim: never empty, never a bare constant.
+    for claim_id in LEDGER:
+        shown = claims.check(claim_id).shown
+        if claims.check(claim_id).outcome is Outcome.NOT_APPLICABLE:
+            continue
+        assert isinstance(shown, dict | list), claim_id
+        assert shown, claim_id
 
 
 def test_ids_name_their_framework():

@@ -98,15 +98,23 @@ def test_densify_recipe_rejects_other_types():
 @pytest.mark.parametrize("layer", pk.LAYERS)
 def test_layer_masking_reports_consumers(layer):
     result = pk.layer_masking(layer)
-    consumes = layer in {
-        "LSTM",
-        "GRU",
-        "GlobalAveragePooling1D",
-        "MultiHeadAttention",
-        "Dense",
-    }
-    assert result.padded_equals_unpadded == consumes
-    assert bool(result.warning) == (layer == "GlobalMaxPooling1D")
+    # Position-wise layers (Dense, Dropout, ...) match on the real positions trivially.
+    leaks = {"GlobalMaxPooling1D", "Conv1D"}
+    assert result.padded_equals_unpadded == (layer not in leaks)
+    assert bool(result.warning) == (layer in leaks)
+    assert result.output_has_mask == (
+        layer not in leaks | {"LSTM", "GRU"} | {"GlobalAveragePooling1D"}
+    )
+
+
+def test_layer_masking_rejects_unknown_side():
+    with pytest.raises(ValueError, match="side must be"):
+        pk.layer_masking("LSTM", side="middle")
+
+
+def test_pad_row_drift_rejects_unknown_optimizer():
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        pt.pad_row_drift("Adagrad")
 
 
 def test_optimizer_drift_rejects_unknown_optimizer():

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from padguide.keras_backend import BACKENDS, current_backend
 from padguide.provenance import source_url, versions
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 FRAMEWORKS = ("torch", "keras", "tensorflow", "compare", "padguide", "huggingface")
+TENSORFLOW_ONLY = ("keras", "tensorflow", "compare")
+"""Frameworks whose claims speak for Keras' TensorFlow backend unless they say otherwise."""
 
 
 class Outcome(enum.StrEnum):
@@ -75,12 +78,31 @@ class Evidence:
     holds: bool
     shown: Any
     """JSON-serialisable values a reader can check the statement against."""
+    control: Any = None
+    """For a statement "X causes Y": what the same run gives without X (no
+    ``padding_idx``, ``weight_decay=0``, momentum 0, no mask consumer ...)."""
+    control_differs: bool | None = None
+    """Whether the control came out the other way; required with a control."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.holds, bool | np.bool_):
             raise TypeError(f"holds must be a bool, got {type(self.holds).__name__}")
         object.__setattr__(self, "holds", bool(self.holds))
         object.__setattr__(self, "shown", jsonable(self.shown))
+        if (self.control is None) != (self.control_differs is None):
+            raise TypeError(
+                "a control needs control_differs, and control_differs a control"
+            )
+        if self.control is not None:
+            if not isinstance(self.control_differs, bool | np.bool_):
+                raise TypeError("control_differs must be a bool")
+            object.__setattr__(self, "control_differs", bool(self.control_differs))
+            object.__setattr__(self, "control", jsonable(self.control))
+
+    @property
+    def decided(self) -> bool:
+        """Holds, and where there is a control, the control came out the other way."""
+        return self.holds and self.control_differs is not False
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,8 @@ class Claim:
     framework: str
     statement: str
     check: Callable[[], Evidence] = field(repr=False)
+    backends: tuple[str, ...] | None = None
+    """The Keras backends the claim speaks for; ``None``: it does not depend on one."""
 
     @property
     def subject(self) -> str:
@@ -107,6 +131,9 @@ class Result:
     shown: Any = None
     detail: str = ""
     """Why a check broke or does not apply."""
+    control: Any = None
+    """What the check's control run gave (without the cause), if it has one."""
+    control_differs: bool | None = None
 
     @property
     def holds(self) -> bool:
@@ -116,9 +143,12 @@ class Result:
         return {
             "id": self.claim.id,
             "framework": self.claim.framework,
+            "backends": list(self.claim.backends or ()),
             "statement": self.claim.statement,
             "outcome": str(self.outcome),
             "evidence": self.shown,
+            "control": self.control,
+            "control_differs": self.control_differs,
             "detail": self.detail,
         }
 
@@ -127,6 +157,16 @@ class Result:
             self.outcome
         ]
         evidence = json.dumps(self.shown, ensure_ascii=False)
+        # The file, without a line: the book adds the line when it writes the page
+        # (docs/_ext/claimsource.py), so a docstring edit re-executes nothing.
+        file_url = self.claim.source.split("#")[0]
+        control = ""
+        if self.control is not None:
+            control = (
+                '<p class="padguide-claim-control">control (without the cause): '
+                f"<code>{html.escape(json.dumps(self.control, ensure_ascii=False))}</code>"
+                "</p>"
+            )
         css = f"padguide-claim padguide-claim-{self.outcome.replace(' ', '-')}"
         return (
             f'<div class="{css}" id="claim-{html.escape(self.claim.id)}">'
@@ -135,19 +175,35 @@ class Result:
             f"{html.escape(self.claim.statement)}</p>"
             f'<p class="padguide-claim-evidence"><span class="padguide-claim-id">'
             f"{html.escape(self.claim.id)}</span> <code>{html.escape(evidence)}</code> "
-            f'<a class="padguide-claim-source" href="{html.escape(self.claim.source)}">'
-            "check</a></p></div>"
+            f'<a class="padguide-claim-source" href="{html.escape(file_url)}" '
+            f'data-check="{html.escape(self.claim.check.__name__)}">check</a></p>'
+            f"{control}</div>"
         )
 
     def __repr__(self) -> str:
-        return f"[{self.outcome}] {self.claim.id}: {self.claim.statement}\n  evidence: {self.shown}"
+        text = f"[{self.outcome}] {self.claim.id}: {self.claim.statement}\n  evidence: {self.shown}"
+        if self.control is not None:
+            text += f"\n  control: {self.control}"
+        return text
 
 
 _LEDGER: dict[str, Claim] = {}
 
 
-def claim(id: str, *, framework: str, statement: str):
-    """Register a check as the evidence for ``statement``."""
+def claim(
+    id: str, *, framework: str, statement: str, backends: tuple[str, ...] | None = None
+):
+    """Register a check as the evidence for ``statement``.
+
+    ``backends`` names the Keras backends the claim speaks for (the ledger runs
+    once per backend, one process each); by default a Keras, TensorFlow or
+    compare claim speaks for the TensorFlow backend only, and any other for all.
+    Where this process's backend is not among them, the claim is not applicable.
+    """
+    if backends is None and framework in TENSORFLOW_ONLY:
+        backends = ("tensorflow",)
+    if backends is not None and not set(backends) <= set(BACKENDS):
+        raise ValueError(f"backends must be among {BACKENDS}, got {backends!r}")
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
     if not id.startswith(f"{framework}."):
@@ -156,7 +212,9 @@ def claim(id: str, *, framework: str, statement: str):
     def register(check: Callable[[], Evidence]) -> Callable[[], Evidence]:
         if id in _LEDGER:
             raise ValueError(f"claim {id!r} is registered twice")
-        _LEDGER[id] = Claim(id, framework, statement, check)
+        _LEDGER[id] = Claim(
+            id, framework, statement, check, tuple(backends) if backends else None
+        )
         return check
 
     return register
@@ -169,6 +227,14 @@ def registered() -> dict[str, Claim]:
 @functools.cache
 def run(claim_: Claim) -> Result:
     """Run one claim's check and classify the outcome."""
+    here = current_backend()
+    if claim_.backends is not None and here not in claim_.backends:
+        return Result(
+            claim_,
+            Outcome.NOT_APPLICABLE,
+            detail=f"speaks for Keras on {' and '.join(claim_.backends)}; "
+            f"this process runs Keras on {here}",
+        )
     try:
         evidence = claim_.check()
     except NotApplicable as why:
@@ -180,5 +246,8 @@ def run(claim_: Claim) -> Result:
         return Result(
             claim_, Outcome.ERROR, detail=f"check returned {type(evidence).__name__}"
         )
-    outcome = Outcome.HOLDS if evidence.holds else Outcome.FAILS
-    return Result(claim_, outcome, evidence.shown)
+    # A claim with a control holds only if the control came out the other way.
+    outcome = Outcome.HOLDS if evidence.decided else Outcome.FAILS
+    return Result(
+        claim_, outcome, evidence.shown, "", evidence.control, evidence.control_differs
+    )

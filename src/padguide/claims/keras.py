@@ -66,19 +66,25 @@ def dense_passes_mask_unapplied():
     "keras.pad-row-trains-through-dense",
     framework="keras",
     statement="With a plain Dense after the embedding, row 0 gets a gradient: one "
-    "contribution per pad position.",
+    "contribution per pad position, the Dense kernel times that position's loss weight; "
+    "a mask consumer instead leaves it zero.",
 )
 def pad_row_trains_through_dense():
-    run = _pk().seed_experiment("dense")
+    pk = _pk()
+    run, masked = pk.seed_experiment("dense"), pk.seed_experiment("masked")
     pad = run.ids == 0
-    kernel = float(run.gradient[0, 0] / run.position_weights[pad].sum())
+    kernel = float(run.notes["dense_kernel"][0])
+    per_weight = float(run.gradient[0, 0] / run.position_weights[pad].sum())
     return Evidence(
-        bool(np.abs(run.pad_row_gradient).max() > 0),
+        bool(np.abs(run.pad_row_gradient).max() > 0 and np.isclose(per_weight, kernel)),
         {
             "pad_positions": int(pad.sum()),
             "pad_row_gradient": run.pad_row_gradient,
-            "gradient_over_sum_of_pad_weights": kernel,
+            "gradient_over_sum_of_pad_weights": per_weight,
+            "dense_kernel": kernel,
         },
+        control={"MaskedDense, pad_row_gradient": masked.pad_row_gradient},
+        control_differs=bool((masked.pad_row_gradient == 0).all()),
     )
 
 
@@ -88,10 +94,12 @@ def pad_row_trains_through_dense():
     statement="A layer that applies the mask (MaskedDense) leaves row 0 with a zero gradient.",
 )
 def masked_dense_stops_pad_gradient():
-    run = _pk().seed_experiment("masked")
+    run, plain = _pk().seed_experiment("masked"), _pk().seed_experiment("dense")
     return Evidence(
         bool((run.pad_row_gradient == 0).all()),
         {"consumer": run.notes["consumer"], "pad_row_gradient": run.pad_row_gradient},
+        control={"Dense, pad_row_gradient": plain.pad_row_gradient},
+        control_differs=bool(np.abs(plain.pad_row_gradient).max() > 0),
     )
 
 
@@ -101,50 +109,158 @@ def masked_dense_stops_pad_gradient():
     statement="MaskedDense outputs zeros at pad positions and passes the mask on.",
 )
 def masked_dense_zero_output_at_pad():
-    run = _pk().seed_experiment("masked")
+    run, plain = _pk().seed_experiment("masked"), _pk().seed_experiment("dense")
     return Evidence(
-        bool((run.pad_output == 0).all()), {"output_at_pad": run.pad_output}
+        bool((run.pad_output == 0).all()),
+        {"output_at_pad": run.pad_output},
+        control={"Dense, output_at_pad": plain.pad_output},
+        control_differs=bool(np.abs(plain.pad_output).max() > 0),
     )
 
 
-def _consumes(layer: str):
-    r = _pk().layer_masking(layer)
+def _consumes(layer: str, side: str = "right"):
+    r = _pk().layer_masking(layer, side=side)
+    free = _pk().layer_masking(layer, mask_zero=False, side=side)
     return Evidence(
         r.padded_equals_unpadded and not r.warning,
         {
             "max_difference_padded_vs_unpadded": r.max_difference,
             "output_has_mask": r.output_has_mask,
         },
+        control={"without mask_zero, max_difference": free.max_difference},
+        control_differs=not free.padded_equals_unpadded,
     )
 
 
 _CONSUMER_SLUGS = {
-    "LSTM": "lstm",
-    "GRU": "gru",
-    "GlobalAveragePooling1D": "global-average-pooling",
-    "MultiHeadAttention": "multi-head-attention",
+    "LSTM": ("lstm", "skips the masked steps, carrying its state over"),
+    "GRU": ("gru", "skips the masked steps, carrying its state over"),
+    "GlobalAveragePooling1D": (
+        "global-average-pooling",
+        "averages over the real steps",
+    ),
+    "MultiHeadAttention": ("multi-head-attention", "builds its attention mask from it"),
 }
 
-for _layer, _slug in _CONSUMER_SLUGS.items():
+for _layer, (_slug, _how) in _CONSUMER_SLUGS.items():
 
     @claim(
         f"keras.{_slug}-consumes-mask",
         framework="keras",
-        statement=f"{_layer} consumes the mask: a padded input gives the unpadded result.",
+        statement=f"{_layer} consumes the mask ({_how}): a right-padded input gives the "
+        "unpadded result; without mask_zero it does not.",
     )
     def layer_consumes_mask(layer=_layer):
         return _consumes(layer)
 
 
 @claim(
+    "keras.lstm-consumes-left-padding-mask",
+    framework="keras",
+    statement="On CPU, LSTM consumes the mask of a left-padded input too: the masked steps come "
+    "first and carry the initial state over, so the final state equals the unpadded one.",
+)
+def lstm_consumes_left_padding_mask():
+    return _consumes("LSTM", side="left")
+
+
+@claim(
+    "keras.batch-normalization-uses-mask",
+    framework="keras",
+    statement="Keras 3's BatchNormalization in training mode computes its batch statistics "
+    "over the unmasked positions only: a padded input gives the unpadded result; without "
+    "mask_zero it does not.",
+)
+def batch_normalization_uses_mask():
+    if not is_keras3(get_keras()):
+        raise NotApplicable("masked batch statistics are a Keras 3 feature")
+    return _consumes("BatchNormalization")
+
+
+_PASS_ON = {
+    "Dropout": "dropout",
+    "LayerNormalization": "layer-normalization",
+    "Activation": "activation",
+    "Dense": "dense",
+}
+
+for _layer, _slug in _PASS_ON.items():
+    if _layer == "Dense":
+        continue
+
+    @claim(
+        f"keras.{_slug}-passes-mask-on",
+        framework="keras",
+        statement=f"{_layer} passes the mask on unchanged: its output carries the mask, and "
+        "it works on each position alone, so its outputs at pad positions are computed from "
+        "row 0.",
+    )
+    def layer_passes_mask_on(layer=_layer):
+        r = _pk().layer_masking(layer)
+        return Evidence(
+            r.output_has_mask and r.pad_output > 0 and not r.warning,
+            {
+                "output_has_mask": r.output_has_mask,
+                "largest_output_at_pad": r.pad_output,
+            },
+        )
+
+
+@claim(
+    "keras.conv1d-drops-mask",
+    framework="keras",
+    statement="Conv1D does not support masking: Keras warns, and its output carries no mask, "
+    "so the mask stops there for every layer after it.",
+)
+def conv1d_drops_mask():
+    r = _pk().layer_masking("Conv1D")
+    return Evidence(
+        bool(r.warning) and not r.output_has_mask,
+        {"output_has_mask": r.output_has_mask, "warning": r.warning[:80]},
+    )
+
+
+@claim(
+    "keras.multi-head-attention-ignores-pad-keys",
+    framework="keras",
+    statement="After Embedding(mask_zero=True), MultiHeadAttention gives every pad key an "
+    "attention score of exactly 0, from every query; without the mask the pad keys get "
+    "attention.",
+)
+def multi_head_attention_ignores_pad_keys():
+    masked = _pk().mha_attention_to_padding()
+    free = _pk().mha_attention_to_padding(mask_zero=False)
+    return Evidence(
+        masked == 0,
+        {"largest_score_on_a_pad_key": masked},
+        control={"without mask_zero": free},
+        control_differs=free > 0,
+    )
+
+
+@claim(
+    "keras.global-average-pooling-all-padding-nan",
+    framework="keras",
+    statement="GlobalAveragePooling1D's masked mean divides by the number of real steps, so a "
+    "row of padding only gives NaN (0 / 0).",
+)
+def global_average_pooling_all_padding_nan():
+    r = _pk().all_padding_average()
+    return Evidence(
+        bool(np.isnan(r["all-padding row"]).all() and np.isfinite(r["real row"]).all()),
+        r,
+    )
+
+
+@claim(
     "keras.global-max-pooling-drops-mask",
     framework="keras",
-    statement="GlobalMaxPooling1D ignores the mask: padding changes its result.",
+    statement="GlobalMaxPooling1D ignores the mask (Keras warns): padding changes its result.",
 )
 def global_max_pooling_drops_mask():
     r = _pk().layer_masking("GlobalMaxPooling1D")
     return Evidence(
-        not r.padded_equals_unpadded,
+        not r.padded_equals_unpadded and bool(r.warning),
         {"max_difference_padded_vs_unpadded": r.max_difference, "warning": r.warning},
     )
 
@@ -162,11 +278,12 @@ def loss_averages_over_mask():
             np.isclose(r.with_mask, r.mean_over_real)
             and not np.isclose(r.with_mask, r.mean_over_all)
         ),
-        {
-            "loss": r.with_mask,
-            "mean_over_real": r.mean_over_real,
-            "mean_over_all": r.mean_over_all,
-        },
+        {"loss": r.with_mask, "mean_over_real": r.mean_over_real},
+        control={"no mask attached": r.without_mask, "mean_over_all": r.mean_over_all},
+        control_differs=bool(
+            np.isclose(r.without_mask, r.mean_over_all)
+            and not np.isclose(r.without_mask, r.mean_over_real)
+        ),
     )
 
 
@@ -180,6 +297,8 @@ def ignore_class_is_masked_mean():
     return Evidence(
         bool(np.isclose(r.ignore_class, r.mean_over_real)),
         {"ignore_class": r.ignore_class, "mean_over_real": r.mean_over_real},
+        control={"without ignore_class": r.without_mask},
+        control_differs=not np.isclose(r.without_mask, r.mean_over_real),
     )
 
 
@@ -197,37 +316,66 @@ def input_dim_out_of_range_raises():
 @claim(
     "keras.minus-one-is-last-row",
     framework="keras",
-    statement="On the TensorFlow backend, id -1 silently looks up the last row.",
+    statement="Keras 3's Embedding looks ids up with ops.take, which wraps every id in "
+    "[-input_dim, -1] to a row counted from the end: -1 reads the last row, and -100 (Hugging "
+    "Face's label-ignore value) reads row 900 of Embedding(1000, 2), on the TensorFlow, torch "
+    "and numpy backends alike; -input_dim - 1 raises. Raw tf.gather raises on -1 (CPU).",
 )
 def minus_one_is_last_row():
+    K = get_keras()
+    if not is_keras3(K):
+        raise NotApplicable("Keras 2 looks ids up with tf.gather, which raises on -1")
     r = _pk().out_of_range_run()
+    others = _pk().negative_id_by_backend()
+    rows = {"tensorflow": r.minus_100_reads_row, **others}
     return Evidence(
-        r.minus_one_is_last_row,
-        {"minus_one_is_last_row": r.minus_one_is_last_row, "error": r.minus_one_error},
+        r.minus_one_is_last_row
+        and all(row == 1000 - 100 for row in rows.values())
+        and bool(r.below_minus_input_dim_error),
+        {
+            "minus_one_is_last_row": r.minus_one_is_last_row,
+            "row_read_by_minus_100_in_Embedding(1000, 2)": rows,
+            "minus_input_dim_minus_1_error": r.below_minus_input_dim_error,
+        },
+        control={"tf.gather(table, [-1]) error": r.tf_gather_minus_one_error},
+        control_differs=bool(r.tf_gather_minus_one_error),
     )
 
 
 @claim(
     "keras.adam-not-lazy",
     framework="keras",
-    statement="Keras' Adam is not lazy: a row absent from a batch still moves, through its "
-    "momentum; SGD leaves it alone.",
+    statement="Keras' Adam and SGD with momentum are not lazy: a row absent from the batch "
+    "still moves, through state from earlier batches; only plain SGD (momentum 0) leaves it "
+    "alone.",
 )
 def adam_not_lazy():
     moved = _pk().keras_adam_is_lazy()
-    return Evidence(moved["Adam"] > 0 and moved["SGD"] == 0, moved)
+    return Evidence(
+        moved["Adam"] > 0 and moved["SGD(momentum=0.9)"] > 0,
+        {k: moved[k] for k in ("Adam", "SGD(momentum=0.9)")},
+        control={"SGD (momentum 0)": moved["SGD"]},
+        control_differs=moved["SGD"] == 0,
+    )
 
 
 @claim(
     "keras.weight-decay-moves-masked-pad-row",
     framework="keras",
-    statement="Consuming the mask stops row 0's gradient, not weight decay: AdamW still moves "
-    "the (random, non-zero) row 0, while SGD leaves it.",
+    statement="Consuming the mask stops row 0's gradient, not weight decay: AdamW "
+    "(weight_decay=0.1) still moves the (random, non-zero) row 0; with weight_decay=0 it "
+    "stays.",
 )
 def weight_decay_moves_masked_pad_row():
     pk = _pk()
-    adamw, sgd = pk.pad_row_drift("masked", "AdamW"), pk.pad_row_drift("masked", "SGD")
-    return Evidence(adamw > 0 and sgd == 0, {"AdamW": adamw, "SGD": sgd})
+    adamw = pk.pad_row_drift("masked", "AdamW")
+    none = pk.pad_row_drift("masked", "AdamW(weight_decay=0)")
+    return Evidence(
+        adamw > 0,
+        {"AdamW(weight_decay=0.1)": adamw},
+        control={"AdamW(weight_decay=0)": none},
+        control_differs=none == 0,
+    )
 
 
 @claim(
@@ -262,16 +410,62 @@ def masked_softmax_over_time():
 @claim(
     "keras.padding-idx-embedding-keeps-pad-row",
     framework="keras",
-    statement="padguide's PaddingIdxEmbedding keeps its pad row exactly zero under AdamW with "
-    "weight decay; Keras' Embedding lets the same row move.",
+    statement="padguide's PaddingIdxEmbedding keeps its pad row exactly where it starts, at "
+    "zero, under AdamW with weight decay; Keras' Embedding lets the same row move.",
 )
 def padding_idx_embedding_keeps_pad_row():
     pk = _pk()
     if not is_keras3(get_keras()):
         raise NotApplicable("PaddingIdxEmbedding is written for Keras 3")
-    moved = pk.pad_row_under_adamw(padding_idx=1)
+    r = pk.pad_row_under_adamw(padding_idx=1)
+    ours, theirs = r["PaddingIdxEmbedding"], r["keras.layers.Embedding"]
     return Evidence(
-        moved["PaddingIdxEmbedding"] == 0 and moved["keras.layers.Embedding"] > 0, moved
+        ours["row moved"] == 0 and ours["row at the start"] == 0,
+        {"PaddingIdxEmbedding": ours},
+        control={"keras.layers.Embedding": theirs},
+        control_differs=theirs["row moved"] > 0,
+    )
+
+
+@claim(
+    "keras.padding-idx-embedding-outputs-zeros",
+    framework="keras",
+    statement="PaddingIdxEmbedding outputs zeros at pad positions whatever its pad row holds; "
+    "nn.Embedding(padding_idx) outputs the row, so the two differ once the row is not zero.",
+)
+def padding_idx_embedding_outputs_zeros():
+    if not is_keras3(get_keras()):
+        raise NotApplicable("PaddingIdxEmbedding is written for Keras 3")
+    r = _pk().padding_idx_outputs()
+    ours, theirs = np.array(r["PaddingIdxEmbedding"]), np.array(r["torch.nn.Embedding"])
+    return Evidence(
+        bool((ours == 0).all() and np.abs(r["row"]).max() > 0),
+        {"row": r["row"], "PaddingIdxEmbedding": r["PaddingIdxEmbedding"]},
+        control={"torch.nn.Embedding": r["torch.nn.Embedding"]},
+        control_differs=bool(np.array_equal(theirs, np.array(r["row"]))),
+    )
+
+
+@claim(
+    "keras.train-on-batch-reduces-retracing",
+    framework="keras",
+    statement="Keras 3's train_on_batch (and fit) compile the train step with "
+    "reduce_retracing: 8 batch lengths cost 2 traces, the second with a None length; a bare "
+    "tf.function traces once per length (TensorFlow backend).",
+)
+def train_on_batch_reduces_retracing():
+    if not is_keras3(get_keras()):
+        raise NotApplicable("checked on Keras 3's train step")
+    import padguide.experiments.tensorflow as ptf
+
+    lengths = [3, 5, 6, 7, 9, 12, 13, 17]
+    traced = _pk().train_on_batch_traces(lengths)
+    bare = ptf.retraces(lengths)
+    return Evidence(
+        len(traced) < len(set(lengths)) and any(None in shape for shape in traced),
+        {"lengths": lengths, "traced_shapes": traced},
+        control={"bare tf.function traces": bare},
+        control_differs=bare == len(set(lengths)),
     )
 
 

@@ -29,28 +29,49 @@ def pad_row_zero_at_init():
 @claim(
     "torch.pad-row-no-gradient",
     framework="torch",
-    statement="The pad row's gradient is zero, however many pad positions the batch has.",
+    statement="The pad row's gradient is zero, however many pad positions the batch has; "
+    "without padding_idx the same row gets a gradient.",
 )
 def pad_row_no_gradient():
-    run = _pt().seed_experiment()
+    pt = _pt()
+    run = pt.twelfth_night_experiment()
+    # The control: the same model and ids without padding_idx.
+    free = pt.embedding_run(
+        run.ids, run.tokens, dim=run.weight.shape[1], padding_idx=None
+    )
     return Evidence(
         bool((run.pad_row_gradient == 0).all()) and run.counts[0] > 0,
         {"pad_positions": run.counts[0], "pad_gradient": run.pad_row_gradient},
+        control={"without padding_idx, row 0 gradient": free.gradient[0]},
+        control_differs=bool(np.abs(free.gradient[0]).max() > 0),
     )
 
 
 @claim(
     "torch.pad-output-is-pad-row",
     framework="torch",
-    statement="At pad positions the embedding outputs row padding_idx: zeros for a fresh layer.",
+    statement="At pad positions a freshly constructed nn.Embedding(padding_idx=0) outputs "
+    "row 0, which is all zeros; without padding_idx the same position outputs a random row.",
 )
 def pad_output_is_pad_row():
-    run = _pt().seed_experiment()
-    bias = float(run.notes["linear_bias"][0])
-    # A zero embedding through Linear(1, 1) gives exactly the bias.
+    import torch
+
+    from padguide.example import CLASSIC_IDS
+
+    ids = torch.as_tensor(CLASSIC_IDS)
+    outputs = {}
+    for padding_idx in (0, None):
+        torch.manual_seed(0)
+        emb = torch.nn.Embedding(7, 3, padding_idx=padding_idx)
+        out = emb(ids)[ids == 0].detach().numpy()
+        outputs[padding_idx] = (out, emb.weight[0].detach().numpy())
+    out, row0 = outputs[0]
+    free_out, _ = outputs[None]
     return Evidence(
-        bool(np.allclose(run.pad_output, bias)),
-        {"linear_output_at_pad": run.pad_output, "linear_bias": bias},
+        bool((out == row0).all() and (out == 0).all()),
+        {"pad_positions": len(out), "output_at_first_pad": out[0], "row0": row0},
+        control={"without padding_idx, output at first pad": free_out[0]},
+        control_differs=bool(np.abs(free_out).max() > 0),
     )
 
 
@@ -104,10 +125,12 @@ def custom_pad_vector_is_output():
     statement="Plain SGD never changes the pad row, whatever it holds.",
 )
 def custom_pad_vector_fixed_under_sgd():
-    r = _pt().custom_pad_vector()
+    r, free = _pt().custom_pad_vector(), _pt().custom_pad_vector(padding_idx=None)
     return Evidence(
         bool(np.array_equal(r.pad_row_after, r.pad_row_before)),
         {"before": r.pad_row_before, "after": r.pad_row_after, "steps": r.steps},
+        control={"without padding_idx, after": free.pad_row_after},
+        control_differs=not np.array_equal(free.pad_row_after, free.pad_row_before),
     )
 
 
@@ -133,13 +156,15 @@ def from_pretrained_keeps_pad_row():
     statement="A pretrained, non-zero pad row still gets no gradient.",
 )
 def from_pretrained_pad_row_no_gradient():
-    r = _pt().from_pretrained_run()
+    r, free = _pt().from_pretrained_run(), _pt().from_pretrained_run(padding_idx=None)
     return Evidence(
         bool((r.pad_gradient == 0).all()) and r.other_gradient_norm > 0,
         {
             "pad_gradient": r.pad_gradient,
             "other_rows_gradient_norm": r.other_gradient_norm,
         },
+        control={"without padding_idx, pad_gradient": free.pad_gradient},
+        control_differs=bool(np.abs(free.pad_gradient).max() > 0),
     )
 
 
@@ -149,10 +174,20 @@ def from_pretrained_pad_row_no_gradient():
     statement="F.embedding(padding_idx=0) zeroes nothing: it only withholds the pad row's gradient.",
 )
 def functional_embedding_no_zeroing():
-    r = _pt().functional_run()
+    r, free = _pt().functional_run(), _pt().functional_run(padding_idx=None)
     return Evidence(
-        bool(np.abs(r.output_at_pad).max() > 0 and (r.pad_gradient == 0).all()),
-        {"output_at_pad": r.output_at_pad, "pad_gradient": r.pad_gradient},
+        bool(
+            np.array_equal(r.output_at_pad, r.pretrained_pad_row)
+            and np.abs(r.output_at_pad).max() > 0
+            and (r.pad_gradient == 0).all()
+        ),
+        {
+            "w0": r.pretrained_pad_row,
+            "output_at_pad": r.output_at_pad,
+            "pad_gradient": r.pad_gradient,
+        },
+        control={"without padding_idx, pad_gradient": free.pad_gradient},
+        control_differs=bool(np.abs(free.pad_gradient).max() > 0),
     )
 
 
@@ -168,7 +203,7 @@ def negative_padding_idx_normalised():
     emb = torch.nn.Embedding(10, 3, padding_idx=-1)
     return Evidence(
         emb.padding_idx == 9 and bool((emb.weight[9] == 0).all()),
-        {"padding_idx": emb.padding_idx},
+        {"padding_idx": emb.padding_idx, "row9": emb.weight[9].detach().numpy()},
     )
 
 
@@ -204,10 +239,17 @@ def max_norm_renormalises_in_place():
     statement="scale_grad_by_freq divides each row's gradient by its count in the batch.",
 )
 def scale_grad_by_freq_divides_by_count():
-    g = _pt().scale_grad_by_freq_run((1, 1, 2))
+    ids = (1, 1, 2)
+    g = _pt().scale_grad_by_freq_run(ids)
+    counts = np.bincount(ids, minlength=len(g["plain"])).astype(float)
+    expected = np.divide(
+        g["plain"], counts, out=np.zeros_like(counts), where=counts > 0
+    )
     return Evidence(
-        g["plain"].tolist() == [0, 2, 1, 0] and g["scaled"].tolist() == [0, 1, 1, 0],
-        {"ids": [1, 1, 2], "plain": g["plain"], "scaled": g["scaled"]},
+        bool(np.allclose(g["scaled"], expected)),
+        {"ids": list(ids), "counts": counts, "scaled": g["scaled"]},
+        control={"without scale_grad_by_freq": g["plain"]},
+        control_differs=not np.allclose(g["plain"], g["scaled"]),
     )
 
 
@@ -244,11 +286,21 @@ def sparse_coalesced_equals_dense():
 @claim(
     "torch.sparse-rejects-scale-grad-by-freq",
     framework="torch",
-    statement="sparse=True together with scale_grad_by_freq=True fails in backward.",
+    statement="sparse=True together with scale_grad_by_freq=True runs forward, then raises "
+    "a RuntimeError naming both in backward; scale_grad_by_freq alone backpropagates.",
 )
 def sparse_rejects_scale_grad_by_freq():
     r = _pt().sparse_run()
-    return Evidence(bool(r.scale_grad_error), {"error": r.scale_grad_error})
+    error = r.scale_grad_error
+    return Evidence(
+        r.scale_grad_forward_error == ""
+        and error.startswith("RuntimeError")
+        and "scale_grad_by_freq" in error
+        and "sparse" in error,
+        {"forward_error": r.scale_grad_forward_error, "backward_error": error},
+        control={"dense, backward_error": r.scale_grad_dense_error},
+        control_differs=r.scale_grad_dense_error == "",
+    )
 
 
 @claim(
@@ -282,24 +334,53 @@ def sgd_keeps_pad_row():
     )
 
 
-for _name in (
-    "SGD(weight_decay=0.1)",
-    "Adam(weight_decay=0.1)",
-    "AdamW(weight_decay=0.01)",
+for _name, _control in (
+    ("SGD(weight_decay=0.1)", "SGD"),
+    ("Adam(weight_decay=0.1)", "Adam"),
+    ("AdamW(weight_decay=0.1)", "Adam"),
 ):
     _slug = _name.split("(")[0].lower()
 
     @claim(
         f"torch.{_slug}-weight-decay-moves-pad-row",
         framework="torch",
-        statement=f"{_name} moves a non-zero pad row although its gradient is zero; "
-        "a zero pad row stays zero.",
+        statement=f"{_name} moves a non-zero pad row although its gradient is zero "
+        f"(without weight decay it stays); a zero pad row stays zero.",
     )
-    def weight_decay_moves_pad_row(name=_name):
+    def weight_decay_moves_pad_row(name=_name, control=_control):
         d, shown = _drift(name)
+        c, _ = _drift(control)
         return Evidence(
-            d.nonzero_pad_row_moved > 0 and d.zero_pad_row_moved == 0, shown
+            d.nonzero_pad_row_moved > 0 and d.zero_pad_row_moved == 0,
+            shown,
+            control={f"{control}, nonzero_pad_row_moved": c.nonzero_pad_row_moved},
+            control_differs=c.nonzero_pad_row_moved == 0,
         )
+
+
+@claim(
+    "torch.adam-coupled-decay-moves-by-lr",
+    framework="torch",
+    statement="Adam's weight_decay adds decay × weight to a zero gradient, and Adam normalises "
+    "the update, so a non-zero pad row moves by about lr per step whatever the decay: "
+    "weight_decay=1e-6 moves it about as far as 0.1 (lr 0.1, 5 steps).",
+)
+def adam_coupled_decay_moves_by_lr():
+    tiny, large, none = (
+        _pt().optimizer_drift(n)
+        for n in ("Adam(weight_decay=1e-6)", "Adam(weight_decay=0.1)", "Adam")
+    )
+    ratio = tiny.nonzero_pad_row_moved / large.nonzero_pad_row_moved
+    return Evidence(
+        bool(ratio > 0.9),
+        {
+            "after_5_steps_weight_decay_1e-6": tiny.nonzero_pad_row_after,
+            "after_5_steps_weight_decay_0.1": large.nonzero_pad_row_after,
+            "moved_1e-6_over_moved_0.1": ratio,
+        },
+        control={"weight_decay=0, nonzero_pad_row_moved": none.nonzero_pad_row_moved},
+        control_differs=none.nonzero_pad_row_moved == 0,
+    )
 
 
 @claim(
@@ -309,55 +390,76 @@ for _name in (
     "despite padding_idx.",
 )
 def tied_weights_defeat_padding_idx():
-    grad = _pt().tied_weights_run()
-    return Evidence(bool(np.abs(grad).max() > 0), {"pad_row_gradient": grad})
+    grad, untied = _pt().tied_weights_run(), _pt().tied_weights_run(tied=False)
+    return Evidence(
+        bool(np.abs(grad).max() > 0),
+        {"pad_row_gradient": grad},
+        control={"untied, pad_row_gradient": untied},
+        control_differs=bool((untied == 0).all()),
+    )
 
 
 @claim(
     "torch.embedding-bag-mean-skips-pad",
     framework="torch",
-    statement="EmbeddingBag(mode='mean', padding_idx=0) averages only the real ids; "
-    "Embedding followed by .mean(1) divides by the padded length.",
+    statement="EmbeddingBag(mode='mean', padding_idx=0) averages only the real ids, whatever "
+    "row 0 holds; Embedding followed by .mean(1) averages over the padded length, pad rows "
+    "included.",
 )
 def embedding_bag_mean_skips_pad():
     r = _pt().bag_vs_mean()
-    holds = np.allclose(r.bag_mean, r.mean_of_real_rows) and np.allclose(
-        r.embedding_then_mean, r.mean_of_real_rows / 2
-    )
     return Evidence(
-        bool(holds),
+        bool(np.allclose(r.bag_mean, r.mean_of_real_rows)),
         {
+            "pad_row": r.pad_row,
             "bag": r.bag_mean,
             "mean_of_real_rows": r.mean_of_real_rows,
-            "embedding_then_mean": r.embedding_then_mean,
         },
+        control={
+            "embedding_then_mean": r.embedding_then_mean,
+            "sum_over_padded_length": r.sum_over_padded_length,
+        },
+        control_differs=bool(
+            np.allclose(r.embedding_then_mean, r.sum_over_padded_length)
+            and not np.allclose(r.embedding_then_mean, r.mean_of_real_rows)
+        ),
     )
 
 
 @claim(
     "torch.embedding-bag-all-pad-is-zero",
     framework="torch",
-    statement="An EmbeddingBag bag holding only padding gives a zero vector.",
+    statement="An EmbeddingBag(padding_idx=0) bag holding only padding gives a zero vector, "
+    "even when row 0 is not zero.",
 )
 def embedding_bag_all_pad_is_zero():
     r = _pt().bag_vs_mean()
-    return Evidence(bool((r.all_pad_bag == 0).all()), {"all_pad_bag": r.all_pad_bag})
+    return Evidence(
+        bool((r.all_pad_bag == 0).all()),
+        {"pad_row": r.pad_row, "all_pad_bag": r.all_pad_bag},
+        control={"embedding_then_mean": r.all_pad_embedding_mean},
+        control_differs=bool(np.abs(r.all_pad_embedding_mean).max() > 0),
+    )
 
 
 @claim(
     "torch.embedding-bag-ignores-pad-weights",
     framework="torch",
-    statement="per_sample_weights at pad positions are ignored by EmbeddingBag(mode='sum').",
+    statement="per_sample_weights at pad positions are ignored by "
+    "EmbeddingBag(mode='sum', padding_idx=0), even when row 0 is not zero.",
 )
 def embedding_bag_ignores_pad_weights():
     r = _pt().bag_vs_mean()
     return Evidence(
         bool(np.allclose(r.weighted_sum, r.sum_of_real_rows)),
         {
-            "pad_weights": [100.0, 100.0],
+            "pad_row": r.pad_row,
+            "pad_weights": r.pad_weights,
             "weighted_sum": r.weighted_sum,
             "sum_of_real_rows": r.sum_of_real_rows,
         },
+        control={"weighted_sum_with_pads": r.weighted_sum_with_pads},
+        control_differs=not np.allclose(r.weighted_sum_with_pads, r.weighted_sum),
     )
 
 
@@ -384,7 +486,12 @@ def negative_id_raises():
 )
 def sparse_adam_is_lazy():
     moved = _pt().adam_laziness()
-    return Evidence(moved["SparseAdam"] == 0 and moved["Adam"] > 0, moved)
+    return Evidence(
+        moved["SparseAdam"] == 0,
+        {"SparseAdam, absent row moved": moved["SparseAdam"]},
+        control={"dense Adam, absent row moved": moved["Adam"]},
+        control_differs=moved["Adam"] > 0,
+    )
 
 
 # --- pitfalls --------------------------------------------------------------------------------
@@ -415,7 +522,7 @@ def sdpa_bool_mask_true_attends():
     "torch.mha-all-padded-query-nan",
     framework="torch",
     statement="nn.MultiheadAttention returns NaN for a query whose keys are all padding when "
-    "need_weights=True (CPU).",
+    "need_weights=True, in training and in eval mode (CPU).",
 )
 def mha_all_padded_query_nan():
     r = _pt().all_padded_query()
@@ -426,36 +533,68 @@ def mha_all_padded_query_nan():
 @claim(
     "torch.mha-all-padded-query-depends-on-path",
     framework="torch",
-    statement="With need_weights=False the same query gets 0 in training mode but NaN in "
-    "eval mode, where the fused fast path runs (CPU).",
+    statement="With need_weights=False the same query gets NaN only on the fused fast path, "
+    "which needs eval mode and autograd off (torch.no_grad); in training mode, or in eval "
+    "mode with autograd on, it gets 0 (CPU).",
 )
 def mha_all_padded_query_depends_on_path():
     r = _pt().all_padded_query()
-    train, evaluation = r["train, need_weights=False"], r["eval, need_weights=False"]
+    fast = r["eval, need_weights=False"]
+    train = r["train, need_weights=False"]
+    grad_on = r["eval, need_weights=False, autograd on"]
     return Evidence(
-        bool(np.all(np.array(train) == 0) and np.isnan(evaluation).all()), r
+        bool(np.isnan(fast).all() and np.all(np.array(train) == 0)),
+        {"eval, no_grad": fast, "train, no_grad": train},
+        control={"eval, autograd on": grad_on},
+        control_differs=bool(np.all(np.array(grad_on) == 0)),
+    )
+
+
+@claim(
+    "torch.sdpa-all-masked-row-is-zero",
+    framework="torch",
+    statement="F.scaled_dot_product_attention returns zeros for a query whose boolean "
+    "attn_mask is all False (PyTorch 2.5 and later, CPU); a softmax over scores filled with "
+    "-inf gives NaN there.",
+)
+def sdpa_all_masked_row_is_zero():
+    r = _pt().sdpa_all_masked_row()
+    out = np.array(r["sdpa_output_all_masked_row"])
+    plain = np.array(r["softmax_with_minus_inf_row"])
+    return Evidence(
+        bool((out == 0).all() and r["sdpa_output_other_row_abs_max"] > 0),
+        {
+            k: r[k]
+            for k in ("sdpa_output_all_masked_row", "sdpa_output_other_row_abs_max")
+        },
+        control={"softmax_with_minus_inf_row": plain},
+        control_differs=bool(np.isnan(plain).all()),
     )
 
 
 @claim(
     "torch.minus-1e9-overflows-in-float16",
     framework="torch",
-    statement="-1e9 is -inf in float16, so an additive -1e9 mask gives NaN for a row with "
-    "nothing to attend; masked_softmax gives zeros.",
+    statement="-1e9 is -inf in float16, so an additive -1e9 mask gives NaN for a float16 row "
+    "with nothing to attend (in float32 the same mask gives a finite row); masked_softmax "
+    "gives zeros.",
 )
 def minus_1e9_overflows_in_float16():
     r = _pt().half_precision_fill()
     holds = (
         r["minus_1e9_in_float16"] == float("-inf")
         and np.isnan(r["additive_softmax"][1]).all()
-        and r["masked_softmax"][1] == [0.0, 0.0, 0.0]
+        and np.all(np.array(r["masked_softmax"][1]) == 0)
     )
+    float32_row = np.array(r["additive_softmax_float32"][1])
     return Evidence(
         bool(holds),
         {
             k: r[k]
             for k in ("minus_1e9_in_float16", "additive_softmax", "masked_softmax")
         },
+        control={"float32, additive_softmax": r["additive_softmax_float32"]},
+        control_differs=bool(np.isfinite(float32_row).all()),
     )
 
 
@@ -478,35 +617,210 @@ def masked_fill_minus_1e9_raises_in_float16():
 def micro_batch_means_differ():
     r = _pt().micro_batch_means()
     whole = r["whole batch, ignore_index mean"]
-    holds = (
-        abs(r["mean of micro-batch means"] - whole) > 1e-3
-        and abs(r["sum of micro-batch sums / all real tokens"] - whole) < 1e-5
+    summed = r["sum of micro-batch sums / all real tokens"]
+    return Evidence(
+        bool(abs(r["mean of micro-batch means"] - whole) > 1e-3),
+        {
+            k: r[k]
+            for k in ("whole batch, ignore_index mean", "mean of micro-batch means")
+        },
+        control={"sum of micro-batch sums / all real tokens": summed},
+        control_differs=abs(summed - whole) < 1e-5,
     )
-    return Evidence(bool(holds), r)
+
+
+def _generation():
+    return _pt().batched_generation()
 
 
 @claim(
-    "torch.generation-wants-left-padding-and-positions",
+    "torch.generation-right-padding-read-at-length",
     framework="torch",
-    statement="Batched next-token logits equal the unbatched ones only with left padding and "
-    "position ids that skip the pads.",
+    statement="Batched with a longer prompt and right-padded, a short prompt's next-token logits "
+    "match the prompt alone when read at its own last token (length - 1); the batch's last "
+    "column is a pad there and gives other logits.",
 )
-def generation_wants_left_padding_and_positions():
-    r = _pt().batched_generation()
-    holds = (
-        r["left padding, positions skip the pads"] < 1e-5
-        and r["right padding"] > 1e-3
-        and r["left padding, positions 0..T-1"] > 1e-3
+def generation_right_padding_read_at_length():
+    r = _generation()
+    at_length = r["right padding, read at length - 1"]
+    last = r["right padding, read at the last column"]
+    return Evidence(
+        at_length < 1e-5,
+        {"right padding, read at length - 1": at_length},
+        control={"right padding, read at the last column": last},
+        control_differs=last > 1e-3,
     )
-    return Evidence(bool(holds), r)
+
+
+@claim(
+    "torch.generation-left-padding-needs-positions",
+    framework="torch",
+    statement="With learned absolute position embeddings, a left-padded prompt's next-token "
+    "logits match the prompt alone only if the position ids skip the pads; positions "
+    "0..T-1 shift the prompt by the number of pads.",
+)
+def generation_left_padding_needs_positions():
+    r = _generation()
+    skip = r["left padding, positions skip the pads"]
+    plain = r["left padding, positions 0..T-1"]
+    return Evidence(
+        skip < 1e-5,
+        {"left padding, positions skip the pads": skip},
+        control={"left padding, positions 0..T-1": plain},
+        control_differs=plain > 1e-3,
+    )
+
+
+@claim(
+    "torch.generation-rotary-ignores-shift",
+    framework="torch",
+    statement="With rotary position embeddings (RoPE) instead, positions 0..T-1 under left "
+    "padding still match the prompt alone: shifting every position by the same amount leaves "
+    "the attention scores unchanged.",
+)
+def generation_rotary_ignores_shift():
+    r = _generation()
+    rotary = r["rotary, left padding, positions 0..T-1"]
+    learned = r["left padding, positions 0..T-1"]
+    return Evidence(
+        rotary < 1e-5,
+        {"rotary, left padding, positions 0..T-1": rotary},
+        control={"learned positions, left padding, positions 0..T-1": learned},
+        control_differs=learned > 1e-3,
+    )
+
+
+def _invariance():
+    return _pt().padding_invariance()
 
 
 @claim(
     "torch.conv-and-batchnorm-leak-padding",
     framework="torch",
-    statement="Conv1d and BatchNorm1d (training) let the values at pad positions change the "
-    "outputs at real positions.",
+    statement="Conv1d(kernel_size=3) and BatchNorm1d in training mode let the values at pad "
+    "positions change the outputs at real positions; a kernel_size=1 Conv1d and BatchNorm1d "
+    "in eval mode do not.",
 )
 def conv_and_batchnorm_leak_padding():
     r = _pt().leaks_across_padding()
-    return Evidence(all(v > 1e-3 for v in r.values()), r)
+    leaks = {k: r[k] for k in ("Conv1d(kernel_size=3)", "BatchNorm1d (training)")}
+    controls = {k: r[k] for k in ("Conv1d(kernel_size=1)", "BatchNorm1d (eval)")}
+    return Evidence(
+        all(v > 1e-3 for v in leaks.values()),
+        leaks,
+        control=controls,
+        control_differs=all(v < 1e-5 for v in controls.values()),
+    )
+
+
+@claim(
+    "torch.zeroing-padding-fixes-one-conv",
+    framework="torch",
+    statement="Zeroing the padding before a padding='same' Conv1d makes its real positions "
+    "equal the unpadded run's (the mask goes on the time axis, mask[:, None, :], for "
+    "channels-first input).",
+)
+def zeroing_padding_fixes_one_conv():
+    r = _invariance()
+    zeroed = r["Conv1d(kernel_size=3), padding zeroed"]
+    raw = r["Conv1d(kernel_size=3), padding as it is"]
+    return Evidence(
+        zeroed < 1e-5,
+        {"padding zeroed": zeroed},
+        control={"padding as it is": raw},
+        control_differs=raw > 1e-3,
+    )
+
+
+@claim(
+    "torch.stacked-convs-need-zeroing-before-each",
+    framework="torch",
+    statement="Two stacked Conv1d layers need the padding zeroed before each: zeroed once at "
+    "the input, the first layer writes non-zero values into the pad positions, which the "
+    "second reads.",
+)
+def stacked_convs_need_zeroing_before_each():
+    r = _invariance()
+    each = r["two Conv1d, padding zeroed before each"]
+    once = r["two Conv1d, padding zeroed once"]
+    return Evidence(
+        each < 1e-5,
+        {"zeroed before each": each},
+        control={"zeroed once": once},
+        control_differs=once > 1e-3,
+    )
+
+
+@claim(
+    "torch.packed-lstm-equals-unpadded",
+    framework="torch",
+    statement="nn.LSTM over pack_padded_sequence(x, lengths, enforce_sorted=False) gives each "
+    "sequence's unpadded final state h_n; over the padded batch it runs through the pads.",
+)
+def packed_lstm_equals_unpadded():
+    r = _pt().packed_lstm()
+    packed, padded = r["packed (pack_padded_sequence)"], r["padded, not packed"]
+    return Evidence(
+        packed < 1e-5,
+        {"packed (pack_padded_sequence)": packed},
+        control={"padded, not packed": padded},
+        control_differs=padded > 1e-3,
+    )
+
+
+def _attention():
+    return _pt().padded_attention()
+
+
+@claim(
+    "torch.mha-key-padding-mask-equals-unpadded",
+    framework="torch",
+    statement="nn.MultiheadAttention with key_padding_mask gives each sequence's unpadded "
+    "result at its real positions (eval mode); without the mask the padding changes them.",
+)
+def mha_key_padding_mask_equals_unpadded():
+    r = _attention()
+    masked = r["nn.MultiheadAttention + key_padding_mask"]
+    free = r["nn.MultiheadAttention, no mask"]
+    return Evidence(
+        masked < 1e-5,
+        {"with key_padding_mask": masked},
+        control={"no mask": free},
+        control_differs=free > 1e-3,
+    )
+
+
+@claim(
+    "torch.sdpa-mask-equals-unpadded",
+    framework="torch",
+    statement="F.scaled_dot_product_attention with padguide's sdpa_mask gives each sequence's "
+    "unpadded result at its real positions; without a mask the padding changes them.",
+)
+def sdpa_mask_equals_unpadded():
+    r = _attention()
+    masked = r["F.scaled_dot_product_attention + sdpa_mask (causal)"]
+    free = r["F.scaled_dot_product_attention, no mask"]
+    return Evidence(
+        masked < 1e-5,
+        {"with sdpa_mask (causal)": masked},
+        control={"no mask": free},
+        control_differs=free > 1e-3,
+    )
+
+
+@claim(
+    "torch.causal-mask-hides-right-padding",
+    framework="torch",
+    statement="With right padding, a causal mask alone already keeps real positions from "
+    "attending to the pads, which all come later.",
+)
+def causal_mask_hides_right_padding():
+    r = _attention()
+    causal = r["F.scaled_dot_product_attention, causal, no padding mask"]
+    free = r["F.scaled_dot_product_attention, no mask"]
+    return Evidence(
+        causal < 1e-5,
+        {"causal, no padding mask": causal},
+        control={"not causal, no mask": free},
+        control_differs=free > 1e-3,
+    )

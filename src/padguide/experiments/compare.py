@@ -89,10 +89,10 @@ def summary_table(seed: int = 0):
 
     torch_run = pt.seed_experiment(seed)
     keras_runs = {c: pk.seed_experiment(c, seed) for c in pk.CONSUMERS}
-    sgd_torch = pt.optimizer_drift("SGD", seed=seed).zero_pad_row_moved
-    adamw_torch = pt.optimizer_drift(
-        "AdamW(weight_decay=0.01)", seed=seed
-    ).zero_pad_row_moved
+    # The optimizer rows: one model in both frameworks (Embedding(7, 3) → one-unit
+    # dense layer → sum of squares, lr 0.1), each from its own initial pad row.
+    sgd_torch = pt.pad_row_drift("SGD", seed=seed)
+    adamw_torch = pt.pad_row_drift("AdamW", seed=seed)
 
     def output(run: EmbeddingRun) -> str:
         row = run.weight[run.pad_id]
@@ -133,7 +133,7 @@ def summary_table(seed: int = 0):
         "output at pad positions",
         "pad row's gradient",
         "pad row, 5 SGD steps",
-        "pad row, 5 AdamW steps (weight decay 0.01)",
+        "pad row, 5 AdamW steps (weight decay 0.1)",
         "gradient object",
     ]
     return TextTable(pd.DataFrame(columns, index=index), uuid="summary")

@@ -25,18 +25,23 @@ __all__ = [
     "LayerMasking",
     "MaskedLoss",
     "OutOfRange",
+    "all_padding_average",
     "embedding_run",
     "guide_temporal_softmax",
     "keras_adam_is_lazy",
     "layer_masking",
     "masked_loss_run",
     "masking_table",
+    "mha_attention_to_padding",
+    "negative_id_by_backend",
     "out_of_range_run",
     "pad_row_drift",
     "pad_row_under_adamw",
     "pad_sequences_default",
+    "padding_idx_outputs",
     "polarity_keras",
     "seed_experiment",
+    "train_on_batch_traces",
     "twelfth_night_experiment",
 ]
 
@@ -135,7 +140,11 @@ def embedding_run(
         gradient=tf.convert_to_tensor(grad).numpy(),
         mask=mask.numpy(),
         sparse=sparse,
-        notes={"consumer": type(dense).__name__, "gradient_type": type(grad).__name__},
+        notes={
+            "consumer": type(dense).__name__,
+            "gradient_type": type(grad).__name__,
+            "dense_kernel": np.asarray(dense.kernel.numpy()).ravel(),
+        },
     )
 
 
@@ -164,8 +173,13 @@ LAYERS = (
     "GRU",
     "GlobalAveragePooling1D",
     "MultiHeadAttention",
+    "BatchNormalization",
     "Dense",
+    "Dropout",
+    "LayerNormalization",
+    "Activation",
     "GlobalMaxPooling1D",
+    "Conv1D",
 )
 """The layers the book checks, in the order it shows them."""
 
@@ -186,17 +200,26 @@ class LayerMasking:
         return self.max_difference < 1e-5
 
 
-def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
-    """Run ``layer`` on a padded batch and on the unpadded sequence, and compare."""
+def layer_masking(
+    layer: str, seed: int = 0, *, mask_zero: bool = True, side: str = "right"
+) -> LayerMasking:
+    """Run ``layer`` on a padded batch and on the unpadded sequence, and compare.
+
+    ``mask_zero=False`` is the control: the same weights and ids, no mask.
+    ``side`` is where the padding goes. ``BatchNormalization`` runs in
+    training mode (batch statistics), ``Dropout`` in inference mode.
+    """
     if layer not in LAYERS:
         raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
+    if side not in ("right", "left"):
+        raise ValueError(f"side must be 'right' or 'left', got {side!r}")
     K = get_keras()
     K.utils.set_random_seed(seed)
-    emb = K.layers.Embedding(8, 4, mask_zero=True)
+    emb = K.layers.Embedding(8, 4, mask_zero=mask_zero)
     emb.build((None, None))
     # A large pad row makes any leak of padding into the result plain to see.
     weights = emb.embeddings.numpy()
-    weights[0] = 5.0
+    weights[0] = 5.0 + np.arange(weights.shape[1])  # large, and not constant
     emb.embeddings.assign(weights)
     make = {
         "LSTM": lambda: K.layers.LSTM(3),
@@ -207,23 +230,38 @@ def layer_masking(layer: str, seed: int = 0) -> LayerMasking:
         "MultiHeadAttention": lambda: K.layers.MultiHeadAttention(
             num_heads=2, key_dim=2
         ),
+        "BatchNormalization": K.layers.BatchNormalization,
+        "Dropout": lambda: K.layers.Dropout(0.5),
+        "LayerNormalization": K.layers.LayerNormalization,
+        "Activation": lambda: K.layers.Activation("tanh"),
+        "Conv1D": lambda: K.layers.Conv1D(3, 3, padding="same"),
     }
     lay = make[layer]()
 
     def apply(x):
-        return lay(x, x) if layer == "MultiHeadAttention" else lay(x)
+        if layer == "MultiHeadAttention":
+            return lay(x, x)
+        if layer == "BatchNormalization":
+            return lay(x, training=True)
+        return lay(x)
 
     real = np.array([[3, 1, 4, 6]])
-    padded = np.array([[3, 1, 4, 6, 0, 0]])
+    padded = np.array([[3, 1, 4, 6, 0, 0]] if side == "right" else [[0, 0, 3, 1, 4, 6]])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         unpadded_out = apply(emb(real))
         padded_out = apply(emb(padded))
     padded_np, unpadded_np = np.asarray(padded_out), np.asarray(unpadded_out)
     sequence_output = padded_np.ndim == 3
+    at_real = (
+        slice(None, real.shape[1]) if side == "right" else slice(-real.shape[1], None)
+    )
+    at_pad = (
+        slice(real.shape[1], None) if side == "right" else slice(None, -real.shape[1])
+    )
     if sequence_output:
-        diff = np.abs(padded_np[:, : real.shape[1]] - unpadded_np).max()
-        pad_output = float(np.abs(padded_np[:, real.shape[1] :]).max())
+        diff = np.abs(padded_np[:, at_real] - unpadded_np).max()
+        pad_output = float(np.abs(padded_np[:, at_pad]).max())
     else:
         diff = np.abs(padded_np - unpadded_np).max()
         pad_output = float("nan")
@@ -260,6 +298,8 @@ class MaskedLoss:
     mean_over_real: float
     mean_over_all: float
     ignore_class: float
+    without_mask: float
+    """The same loss on the same logits with no mask attached (the control)."""
 
 
 def masked_loss_run(seed: int = 0) -> MaskedLoss:
@@ -281,6 +321,7 @@ def masked_loss_run(seed: int = 0) -> MaskedLoss:
         mean_over_real=float(per_token[mask].mean()),
         mean_over_all=float(per_token.mean()),
         ignore_class=float(ignoring(targets, logits).numpy()),
+        without_mask=float(loss(targets, tf.constant(logits)).numpy()),
     )
 
 
@@ -289,39 +330,67 @@ class OutOfRange:
     minus_one_is_last_row: bool
     minus_one_error: str
     input_dim_error: str
+    minus_100_reads_row: int | None
+    """In ``Embedding(1000, 2)``, the row id -100 reads (``None`` if it raised)."""
+    below_minus_input_dim_error: str
+    """What id ``-input_dim - 1`` raised."""
+    tf_gather_minus_one_error: str
+    """What raw ``tf.gather(table, [-1])`` raised (the control)."""
 
 
 def out_of_range_run(seed: int = 0) -> OutOfRange:
-    """Ids outside ``[0, input_dim)`` on the TensorFlow backend (CPU)."""
+    """Ids outside ``[0, input_dim)`` through ``Embedding`` (CPU)."""
     K = get_keras()
     K.utils.set_random_seed(seed)
     emb = K.layers.Embedding(5, 2)
     emb.build((None,))
     errors = {}
     looked_up = {}
-    for name, ids in (("minus_one", [-1]), ("input_dim", [5])):
+    for name, ids in (("minus_one", [-1]), ("input_dim", [5]), ("below", [-6])):
         try:
             looked_up[name] = np.asarray(emb(np.array(ids)))[0]
             errors[name] = ""
-        except tf.errors.InvalidArgumentError as err:
+        except (tf.errors.InvalidArgumentError, IndexError, ValueError) as err:
             errors[name] = type(err).__name__
     last_row = emb.embeddings.numpy()[-1]
     is_last = "minus_one" in looked_up and bool(
         np.allclose(looked_up["minus_one"], last_row)
     )
-    return OutOfRange(is_last, errors["minus_one"], errors["input_dim"])
+    big = K.layers.Embedding(1000, 2)
+    big.build((None,))
+    try:
+        out = np.asarray(big(np.array([-100])))[0]
+        table = big.embeddings.numpy()
+        match = np.flatnonzero((table == out).all(axis=1))
+        minus_100 = int(match[0]) if len(match) == 1 else None
+    except tf.errors.InvalidArgumentError:
+        minus_100 = None
+    try:
+        tf.gather(emb.embeddings, [-1])
+        gather_error = ""
+    except tf.errors.InvalidArgumentError as err:
+        gather_error = type(err).__name__
+    return OutOfRange(
+        is_last,
+        errors["minus_one"],
+        errors["input_dim"],
+        minus_100,
+        errors["below"],
+        gather_error,
+    )
 
 
 def keras_adam_is_lazy(seed: int = 0) -> dict[str, float]:
     """Does Keras' Adam leave a row alone in a step whose batch does not contain it?
 
     Step 1 looks up id 3; step 2 does not. Returns how far row 3 moved in step 2
-    under Adam and under SGD.
+    under Adam, SGD with momentum and plain SGD.
     """
     K = get_keras()
     moved = {}
     for name, make in (
         ("Adam", lambda: K.optimizers.Adam(0.1)),
+        ("SGD(momentum=0.9)", lambda: K.optimizers.SGD(0.1, momentum=0.9)),
         ("SGD", lambda: K.optimizers.SGD(0.1)),
     ):
         K.utils.set_random_seed(seed)
@@ -344,14 +413,16 @@ def pad_row_drift(
 ) -> float:
     """How far row 0 moves in ``steps`` training steps on the classic ids.
 
-    ``optimizer`` is ``"SGD"`` or ``"AdamW"`` (weight decay 0.01).
+    ``optimizer`` is ``"SGD"``, ``"AdamW"`` (weight decay 0.1) or
+    ``"AdamW(weight_decay=0)"`` (the control).
     """
     if consumer not in CONSUMERS:
         raise ValueError(f"consumer must be one of {CONSUMERS}, got {consumer!r}")
     K = get_keras()
     makers = {
         "SGD": lambda: K.optimizers.SGD(0.1),
-        "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.01),
+        "AdamW": lambda: K.optimizers.AdamW(0.1, weight_decay=0.1),
+        "AdamW(weight_decay=0)": lambda: K.optimizers.AdamW(0.1, weight_decay=0.0),
     }
     if optimizer not in makers:
         raise ValueError(
@@ -403,12 +474,14 @@ def guide_temporal_softmax(ids=((3, 4, 0, 0),), seed: int = 0) -> dict[str, np.n
 
 def pad_row_under_adamw(
     padding_idx: int = 1, steps: int = 5, seed: int = 0
-) -> dict[str, float]:
-    """Largest magnitude in the pad row after ``steps`` of AdamW (weight decay 0.1), ours and Keras'.
+) -> dict[str, dict[str, float]]:
+    """The pad row under ``steps`` of AdamW (weight decay 0.1), ours and Keras'.
 
     Both layers see the same batch, padded with ``padding_idx``; Keras'
     ``Embedding`` has no notion of a pad id other than 0, so its row
-    ``padding_idx`` is an ordinary row.
+    ``padding_idx`` is an ordinary row. For each layer: the largest magnitude
+    of the row at the start, how far it moved, and the largest output at a
+    pad position after training.
     """
     K = get_keras()
     ids = np.array([[2, 3, 4, padding_idx], [5, padding_idx, padding_idx, padding_idx]])
@@ -420,19 +493,110 @@ def pad_row_under_adamw(
         "keras.layers.Embedding": lambda: K.layers.Embedding(8, 3),
     }
     for name, make in makers.items():
-        K.utils.set_random_seed(
-            seed
-        )  # before construction: initializers draw their seeds then
+        # Before construction: initializers draw their seeds then.
+        K.utils.set_random_seed(seed)
         layer = make()
         layer.build((None, None))
+        start = layer.embeddings.numpy()[padding_idx].copy()
         opt = K.optimizers.AdamW(learning_rate=0.1, weight_decay=0.1)
         for _ in range(steps):
             with tf.GradientTape() as tape:
                 loss = tf.reduce_sum(layer(ids) ** 2)
             grads = tape.gradient(loss, layer.trainable_variables)
             opt.apply_gradients(zip(grads, layer.trainable_variables, strict=True))
-        result[name] = float(np.abs(layer.embeddings.numpy()[padding_idx]).max())
+        row = layer.embeddings.numpy()[padding_idx]
+        result[name] = {
+            "row at the start": float(np.abs(start).max()),
+            "row moved": float(np.abs(row - start).max()),
+            "output at pad": float(
+                np.abs(np.asarray(layer(ids))[ids == padding_idx]).max()
+            ),
+        }
     return result
+
+
+def padding_idx_outputs(
+    value: float = 0.5, padding_idx: int = 1
+) -> dict[str, list[float]]:
+    """The output at a pad position once row ``padding_idx`` holds ``value``.
+
+    ``PaddingIdxEmbedding`` against ``torch.nn.Embedding(padding_idx=...)``
+    with the same row written into it.
+    """
+    import torch
+
+    ids = np.array([[2, padding_idx]])
+    ours = PaddingIdxEmbedding(4, 3, padding_idx=padding_idx)
+    ours.build((None, None))
+    weights = ours.embeddings.numpy()
+    weights[padding_idx] = value
+    ours.embeddings.assign(weights)
+    theirs = torch.nn.Embedding(4, 3, padding_idx=padding_idx)
+    with torch.no_grad():
+        theirs.weight[padding_idx] = value
+    return {
+        "row": weights[padding_idx].tolist(),
+        "PaddingIdxEmbedding": np.asarray(ours(ids))[0, 1].tolist(),
+        "torch.nn.Embedding": theirs(torch.as_tensor(ids))[0, 1].tolist(),
+    }
+
+
+def mha_attention_to_padding(seed: int = 0, mask_zero: bool = True) -> float:
+    """The largest attention score any query of ``MultiHeadAttention`` gives a pad key.
+
+    Embedding(mask_zero) → self-attention on ``[[3, 1, 4, 0, 0]]``;
+    ``mask_zero=False`` is the control.
+    """
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(8, 4, mask_zero=mask_zero)
+    mha = K.layers.MultiHeadAttention(num_heads=2, key_dim=2)
+    ids = np.array([[3, 1, 4, 0, 0]])
+    h = emb(ids)
+    _, scores = mha(h, h, return_attention_scores=True)
+    return float(np.asarray(scores)[..., ids[0] == 0].max())
+
+
+def all_padding_average(seed: int = 0) -> dict[str, list[float]]:
+    """``GlobalAveragePooling1D`` after ``Embedding(mask_zero=True)``: a real row and an all-pad row."""
+    K = get_keras()
+    K.utils.set_random_seed(seed)
+    emb = K.layers.Embedding(8, 3, mask_zero=True)
+    pooled = np.asarray(
+        K.layers.GlobalAveragePooling1D()(emb(np.array([[3, 1, 0], [0, 0, 0]])))
+    )
+    return {"real row": pooled[0].tolist(), "all-padding row": pooled[1].tolist()}
+
+
+def train_on_batch_traces(lengths=(3, 5, 6, 7, 9, 12, 13, 17), seed: int = 0) -> list:
+    """Shapes the model's ``call`` was traced with over ``train_on_batch`` on each length.
+
+    A layer appends the shape it is called with; under ``tf.function`` that
+    happens once per trace.
+    """
+    K = get_keras()
+    traced = []
+
+    class Count(K.layers.Layer):
+        def call(self, x):
+            traced.append([None if d is None else int(d) for d in x.shape])
+            return x
+
+    K.utils.set_random_seed(seed)
+    model = K.Sequential(
+        [
+            K.layers.Embedding(20, 4),
+            Count(),
+            K.layers.GlobalAveragePooling1D(),
+            K.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    model.build((None, None))
+    traced.clear()
+    for n in lengths:
+        model.train_on_batch(np.ones((2, n), "int32"), np.zeros((2, 1), "float32"))
+    return traced
 
 
 # --- pitfalls ------------------------------------------------------------------------------
@@ -464,3 +628,43 @@ def pad_sequences_default() -> list[list[int]]:
     """``keras.utils.pad_sequences`` on ``[[1, 2, 3], [4]]`` with its defaults."""
     K = get_keras()
     return K.utils.pad_sequences([[1, 2, 3], [4]]).tolist()
+
+
+_TAKE_SCRIPT = """
+import json, numpy as np, keras
+layer = keras.layers.Embedding(1000, 2)
+layer.build((None,))
+table = keras.ops.convert_to_numpy(layer.embeddings)
+out = keras.ops.convert_to_numpy(layer(np.array([-100])))[0]
+rows = np.flatnonzero((table == out).all(axis=1)).tolist()
+print(json.dumps({"backend": keras.backend.backend(), "rows": rows}))
+"""
+
+
+def negative_id_by_backend(backends=("torch", "numpy")) -> dict[str, int | None]:
+    """The row id -100 reads in Keras 3's ``Embedding(1000, 2)`` on other backends.
+
+    Each backend runs in a fresh interpreter (Keras picks its backend once, at
+    import). ``None`` where the lookup raised or matched no single row.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    found = {}
+    for backend in backends:
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        done = subprocess.run(
+            [sys.executable, "-c", _TAKE_SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        result = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+        rows = result["rows"] if result and result["backend"] == backend else []
+        found[backend] = rows[0] if len(rows) == 1 else None
+    return found

@@ -40,8 +40,13 @@ __all__ = [
     "max_norm_run",
     "micro_batch_means",
     "optimizer_drift",
+    "packed_lstm",
+    "pad_row_drift",
+    "padded_attention",
+    "padding_invariance",
     "polarity_torch",
     "scale_grad_by_freq_run",
+    "sdpa_all_masked_row",
     "seed_experiment",
     "sparse_run",
     "tied_weights_run",
@@ -132,11 +137,18 @@ class PadVectorRun:
 
 
 def custom_pad_vector(
-    value: float = 0.5, steps: int = 5, lr: float = 0.1, seed: int = 0
+    value: float = 0.5,
+    steps: int = 5,
+    lr: float = 0.1,
+    seed: int = 0,
+    padding_idx: int | None = 0,
 ) -> PadVectorRun:
-    """Write a non-zero pad vector, train with plain SGD, and watch it stay put."""
+    """Write a non-zero pad vector, train with plain SGD, and watch it stay put.
+
+    ``padding_idx=None`` is the control: the same row, an ordinary one.
+    """
     torch.manual_seed(seed)
-    emb = nn.Embedding(7, 3, padding_idx=0)
+    emb = nn.Embedding(7, 3, padding_idx=padding_idx)
     with torch.no_grad():
         emb.weight[0] = value
     before = _np(emb.weight[0])
@@ -162,11 +174,11 @@ class PretrainedRun:
     other_gradient_norm: float
 
 
-def from_pretrained_run(seed: int = 0) -> PretrainedRun:
+def from_pretrained_run(seed: int = 0, padding_idx: int | None = 0) -> PretrainedRun:
     """``nn.Embedding.from_pretrained(w, padding_idx=0, freeze=False)`` with a non-zero ``w[0]``."""
     gen = torch.Generator().manual_seed(seed)
     w = torch.randn(7, 3, generator=gen)
-    emb = nn.Embedding.from_pretrained(w.clone(), padding_idx=0, freeze=False)
+    emb = nn.Embedding.from_pretrained(w.clone(), padding_idx=padding_idx, freeze=False)
     ids = torch.as_tensor(CLASSIC_IDS)
     out = emb(ids)
     out.sum().backward()
@@ -179,12 +191,12 @@ def from_pretrained_run(seed: int = 0) -> PretrainedRun:
     )
 
 
-def functional_run(seed: int = 0) -> PretrainedRun:
+def functional_run(seed: int = 0, padding_idx: int | None = 0) -> PretrainedRun:
     """``F.embedding(ids, w, padding_idx=0)``: no row is zeroed; the pad row gets no gradient."""
     gen = torch.Generator().manual_seed(seed)
     w = torch.randn(7, 3, generator=gen).requires_grad_()
     ids = torch.as_tensor(CLASSIC_IDS)
-    out = F.embedding(ids, w, padding_idx=0)
+    out = F.embedding(ids, w, padding_idx=padding_idx)
     out.sum().backward()
     return PretrainedRun(
         _np(w[0]),
@@ -240,7 +252,12 @@ class SparseRun:
     indices: np.ndarray
     dense_from_sparse: np.ndarray
     dense: np.ndarray
+    scale_grad_forward_error: str
+    """What the forward pass of ``sparse=True, scale_grad_by_freq=True`` raised ("" if nothing)."""
     scale_grad_error: str
+    """What its backward pass raised."""
+    scale_grad_dense_error: str
+    """What backward raised with ``scale_grad_by_freq=True`` alone (the control)."""
     adam_error: str
 
 
@@ -263,9 +280,16 @@ def sparse_run(seed: int = 0) -> SparseRun:
     dense(ids).sum().backward()
     grad = sparse.weight.grad
 
-    def scale_and_sparse():
-        emb = nn.Embedding(7, 2, padding_idx=0, sparse=True, scale_grad_by_freq=True)
-        emb(ids).sum().backward()
+    phases = {}
+    for is_sparse in (True, False):
+        emb = nn.Embedding(
+            7, 2, padding_idx=0, sparse=is_sparse, scale_grad_by_freq=True
+        )
+        out = []
+        phases[is_sparse, "forward"] = _error_of(lambda e=emb, o=out: o.append(e(ids)))
+        phases[is_sparse, "backward"] = (
+            _error_of(lambda o=out: o[0].sum().backward()) if out else "(no forward)"
+        )
 
     def adam_on_sparse():
         torch.optim.Adam(sparse.parameters()).step()
@@ -276,7 +300,9 @@ def sparse_run(seed: int = 0) -> SparseRun:
         indices=_np(grad._indices()[0]),
         dense_from_sparse=_np(grad.coalesce().to_dense()),
         dense=_np(dense.weight.grad),
-        scale_grad_error=_error_of(scale_and_sparse),
+        scale_grad_forward_error=phases[True, "forward"],
+        scale_grad_error=phases[True, "backward"],
+        scale_grad_dense_error=phases[False, "backward"],
         adam_error=_error_of(adam_on_sparse),
     )
 
@@ -290,6 +316,8 @@ class OptimizerDrift:
     """Largest change of a pad row that started at zero."""
     nonzero_pad_row_moved: float
     """Largest change of a pad row that started non-zero (e.g. pretrained)."""
+    nonzero_pad_row_after: float
+    """The value the non-zero pad row (all entries 0.5 at the start) holds after the steps."""
     absent_row_moved: float
     """Largest change of a row absent from every batch."""
 
@@ -299,9 +327,8 @@ OPTIMIZERS = {
     "SGD(weight_decay=0.1)": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.1),
     "Adam": lambda p: torch.optim.Adam(p, lr=0.1),
     "Adam(weight_decay=0.1)": lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=0.1),
-    "AdamW(weight_decay=0.01)": lambda p: torch.optim.AdamW(
-        p, lr=0.1, weight_decay=0.01
-    ),
+    "Adam(weight_decay=1e-6)": lambda p: torch.optim.Adam(p, lr=0.1, weight_decay=1e-6),
+    "AdamW(weight_decay=0.1)": lambda p: torch.optim.AdamW(p, lr=0.1, weight_decay=0.1),
 }
 """The optimizers the book compares, by the name it shows."""
 
@@ -310,7 +337,7 @@ def optimizer_drift(name: str, steps: int = 5, seed: int = 0) -> OptimizerDrift:
     """Train on the classic ids (id 3 and 4 never occur) and measure the pad row's drift."""
     if name not in OPTIMIZERS:
         raise ValueError(f"name must be one of {sorted(OPTIMIZERS)}, got {name!r}")
-    moved = []
+    moved, after = [], []
     for pad_value in (0.0, 0.5):
         torch.manual_seed(seed)
         emb = nn.Embedding(7, 3, padding_idx=0)
@@ -323,8 +350,9 @@ def optimizer_drift(name: str, steps: int = 5, seed: int = 0) -> OptimizerDrift:
             (emb(torch.as_tensor(CLASSIC_IDS)) ** 2).sum().backward()
             opt.step()
         moved.append((emb.weight.detach() - start).abs().amax(dim=1))
+        after.append(float(emb.weight.detach()[0].abs().max()))
     return OptimizerDrift(
-        name, float(moved[0][0]), float(moved[1][0]), float(moved[0][3])
+        name, float(moved[0][0]), float(moved[1][0]), after[1], float(moved[0][3])
     )
 
 
@@ -344,12 +372,16 @@ def drift_table(steps: int = 5, seed: int = 0):
     return table.round(4)
 
 
-def tied_weights_run(seed: int = 0) -> np.ndarray:
-    """A language-model head tied to the embedding: the pad row's gradient, after one backward."""
+def tied_weights_run(seed: int = 0, tied: bool = True) -> np.ndarray:
+    """A language-model head tied to the embedding: the pad row's gradient, after one backward.
+
+    ``tied=False`` is the control: the same model with a head of its own.
+    """
     torch.manual_seed(seed)
     emb = nn.Embedding(7, 3, padding_idx=0)
     head = nn.Linear(3, 7, bias=False)
-    head.weight = emb.weight  # weight tying, as in many language models
+    if tied:
+        head.weight = emb.weight  # weight tying, as in many language models
     ids = torch.as_tensor(CLASSIC_IDS)
     logits = head(emb(ids))
     F.cross_entropy(logits.flatten(0, 1), ids.flatten(), ignore_index=0).backward()
@@ -361,29 +393,51 @@ class BagRun:
     bag_mean: np.ndarray
     mean_of_real_rows: np.ndarray
     embedding_then_mean: np.ndarray
+    sum_over_padded_length: np.ndarray
+    """The control for the mean: every position's row summed, divided by the padded length."""
+    pad_row: np.ndarray
+    """Row 0 of the tables, written non-zero (as a pretrained table may hold it)."""
     all_pad_bag: np.ndarray
+    all_pad_embedding_mean: np.ndarray
+    """The control for the all-pad bag: ``Embedding`` then ``.mean(1)``, i.e. the pad row."""
+    pad_weights: np.ndarray
     weighted_sum: np.ndarray
     sum_of_real_rows: np.ndarray
+    weighted_sum_with_pads: np.ndarray
+    """The control for the weights: every row times its weight, pad positions included."""
 
 
-def bag_vs_mean(seed: int = 0) -> BagRun:
-    """``EmbeddingBag(padding_idx=0)`` skips the pad positions; ``Embedding`` then ``mean`` does not."""
+def bag_vs_mean(seed: int = 0, pad_value: float = 0.5) -> BagRun:
+    """``EmbeddingBag(padding_idx=0)`` skips the pad positions; ``Embedding`` then ``mean`` does not.
+
+    Row 0 is set to ``pad_value`` first, so that a pad position that is not
+    skipped shows in every result.
+    """
     torch.manual_seed(seed)
     bag = nn.EmbeddingBag(7, 3, mode="mean", padding_idx=0)
+    with torch.no_grad():
+        bag.weight[0] = pad_value
     emb = nn.Embedding(7, 3, padding_idx=0)
     emb.load_state_dict(bag.state_dict())
     ids = torch.tensor([[1, 2, 0, 0], [0, 0, 0, 0]])
     summed = nn.EmbeddingBag(7, 3, mode="sum", padding_idx=0)
     summed.load_state_dict(bag.state_dict())
     weights = torch.tensor([[1.0, 1.0, 100.0, 100.0]])
-    return BagRun(
-        bag_mean=_np(bag(ids)[0]),
-        mean_of_real_rows=_np(bag.weight[1:3].mean(0)),
-        embedding_then_mean=_np(emb(ids).mean(1)[0]),
-        all_pad_bag=_np(bag(ids)[1]),
-        weighted_sum=_np(summed(ids[:1], per_sample_weights=weights)[0]),
-        sum_of_real_rows=_np(bag.weight[1] + bag.weight[2]),
-    )
+    with torch.no_grad():
+        rows = bag.weight[ids[0]]
+        return BagRun(
+            bag_mean=_np(bag(ids)[0]),
+            mean_of_real_rows=_np(bag.weight[1:3].mean(0)),
+            embedding_then_mean=_np(emb(ids).mean(1)[0]),
+            sum_over_padded_length=_np(rows.sum(0) / ids.shape[1]),
+            pad_row=_np(bag.weight[0]),
+            all_pad_bag=_np(bag(ids)[1]),
+            all_pad_embedding_mean=_np(emb(ids).mean(1)[1]),
+            pad_weights=_np(weights[0, ids[0] == 0]),
+            weighted_sum=_np(summed(ids[:1], per_sample_weights=weights)[0]),
+            sum_of_real_rows=_np(bag.weight[1] + bag.weight[2]),
+            weighted_sum_with_pads=_np((rows * weights[0, :, None]).sum(0)),
+        )
 
 
 def adam_laziness(seed: int = 0) -> dict[str, float]:
@@ -438,7 +492,12 @@ def polarity_torch() -> dict[str, str]:
 
 
 def all_padded_query(seed: int = 0) -> dict[str, list[float]]:
-    """``nn.MultiheadAttention`` for a query whose keys are all padding (CPU)."""
+    """``nn.MultiheadAttention`` for a query whose keys are all padding (CPU).
+
+    Every case runs under ``torch.no_grad()`` except the last, which runs in
+    eval mode with autograd on: the fused fast path needs both eval mode and
+    autograd off.
+    """
     torch.manual_seed(seed)
     mha = nn.MultiheadAttention(4, 2, batch_first=True)
     x = torch.randn(1, 3, 4)
@@ -456,6 +515,9 @@ def all_padded_query(seed: int = 0) -> dict[str, list[float]]:
                     need_weights=need_weights,
                 )
                 result[f"{mode}, need_weights={need_weights}"] = out[0, 0, :2].tolist()
+    mha.eval()
+    out, _ = mha(x, x, x, key_padding_mask=every_key_padded, need_weights=False)
+    result["eval, need_weights=False, autograd on"] = out[0, 0, :2].tolist()
     return result
 
 
@@ -474,6 +536,10 @@ def half_precision_fill() -> dict[str, object]:
         "masked_fill_error": masked_fill_error,
         "additive_softmax": torch.softmax(scores + additive, -1).float().tolist(),
         "masked_softmax": masked_softmax(scores, mask).float().tolist(),
+        # The control: the same additive mask in float32, where -1e9 is finite.
+        "additive_softmax_float32": torch.softmax(
+            scores.float() + (~mask).float() * -1e9, -1
+        ).tolist(),
     }
 
 
@@ -507,19 +573,40 @@ def micro_batch_means(seed: int = 0) -> dict[str, float]:
     }
 
 
-class _TinyDecoder(nn.Module):
-    """Embedding + learned positions + one causal self-attention layer + head."""
+def _rotate(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding (RoPE) of ``x`` (batch, time, dim) at ``positions``."""
+    half = x.shape[-1] // 2
+    freq = 1.0 / 10000 ** (torch.arange(half) / half)
+    angle = positions[..., None].float() * freq
+    cos, sin = angle.cos(), angle.sin()
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
-    def __init__(self, vocab: int = 12, dim: int = 8, max_len: int = 16) -> None:
+
+class _TinyDecoder(nn.Module):
+    """Embedding + positions + one causal self-attention layer + head.
+
+    ``rotary=False``: learned absolute positions added to the embedding;
+    ``rotary=True``: rotary positions applied to queries and keys.
+    """
+
+    def __init__(
+        self, vocab: int = 12, dim: int = 8, max_len: int = 16, rotary: bool = False
+    ) -> None:
         super().__init__()
+        self.rotary = rotary
         self.embed = nn.Embedding(vocab, dim, padding_idx=0)
         self.position = nn.Embedding(max_len, dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.head = nn.Linear(dim, vocab)
 
     def forward(self, ids, positions, attn_mask):
-        h = self.embed(ids) + self.position(positions)
+        h = self.embed(ids)
+        if not self.rotary:
+            h = h + self.position(positions)
         q, k, v = self.qkv(h).chunk(3, dim=-1)
+        if self.rotary:
+            q, k = _rotate(q, positions), _rotate(k, positions)
         h = (
             h
             + F.scaled_dot_product_attention(
@@ -532,42 +619,84 @@ class _TinyDecoder(nn.Module):
 def batched_generation(seed: int = 0) -> dict[str, float]:
     """Next-token logits of a short prompt batched with a long one, against the prompt alone.
 
-    Returns, for each way of batching, the largest difference from the
-    prompt run alone.
+    Returns, for each way of batching and reading, the largest difference
+    from the prompt run alone. Learned absolute positions unless the name
+    says rotary.
     """
-    torch.manual_seed(seed)
-    model = _TinyDecoder().eval()
     short, long = [5, 3, 7], [4, 9, 2, 6, 8, 1]
     time = len(long)
+    results = {}
+    for rotary in (False, True):
+        torch.manual_seed(seed)
+        model = _TinyDecoder(rotary=rotary).eval()
 
-    def logits_alone():
-        ids = torch.tensor([short])
-        pos = torch.arange(len(short))[None]
-        return model(
-            ids, pos, torch.ones(1, 1, len(short), len(short), dtype=torch.bool).tril()
-        )[0, -1]
+        def logits_alone(model=model):
+            ids = torch.tensor([short])
+            pos = torch.arange(len(short))[None]
+            causal = torch.ones(1, 1, len(short), len(short), dtype=torch.bool).tril()
+            return model(ids, pos, causal)[0, -1]
 
-    def batched(side: str, position_ids: bool):
-        ids = torch.tensor(
-            [long, short + [0] * 3] if side == "right" else [long, [0] * 3 + short]
+        def batched(side: str, position_ids: bool, read: str, model=model):
+            ids = torch.tensor(
+                [long, short + [0] * 3] if side == "right" else [long, [0] * 3 + short]
+            )
+            mask = ids != 0
+            pos = (
+                (mask.cumsum(-1) - 1).clamp(min=0)
+                if position_ids
+                else torch.arange(time)[None].expand(2, -1)
+            )
+            out = model(ids, pos, sdpa_mask(mask, causal=True))
+            # "last column": where a generator reads the next token of every row;
+            # "length - 1": the short prompt's own last token.
+            return out[1, -1] if read == "last column" else out[1, len(short) - 1]
+
+        cases = (
+            {
+                "right padding, read at the last column": (
+                    "right",
+                    True,
+                    "last column",
+                ),
+                "right padding, read at length - 1": ("right", True, "length - 1"),
+                "left padding, positions 0..T-1": ("left", False, "last column"),
+                "left padding, positions skip the pads": ("left", True, "last column"),
+            }
+            if not rotary
+            else {
+                "rotary, left padding, positions 0..T-1": (
+                    "left",
+                    False,
+                    "last column",
+                ),
+            }
         )
-        mask = ids != 0
-        pos = (
-            (mask.cumsum(-1) - 1).clamp(min=0)
-            if position_ids
-            else torch.arange(time)[None].expand(2, -1)
-        )
-        out = model(ids, pos, sdpa_mask(mask, causal=True))
-        return out[1, -1]  # the last column: where a generator reads the next token
+        with torch.no_grad():
+            alone = logits_alone()
+            for name, args in cases.items():
+                results[name] = float((batched(*args) - alone).abs().max())
+    return results
 
-    with torch.no_grad():
-        alone = logits_alone()
-        cases = {
-            "right padding": batched("right", position_ids=True),
-            "left padding, positions 0..T-1": batched("left", position_ids=False),
-            "left padding, positions skip the pads": batched("left", position_ids=True),
-        }
-        return {name: float((out - alone).abs().max()) for name, out in cases.items()}
+
+def sdpa_all_masked_row(seed: int = 0) -> dict[str, list[float]]:
+    """``F.scaled_dot_product_attention`` for a query whose boolean mask is all ``False``.
+
+    Next to it, the control: a plain softmax over the same row with the
+    blocked scores set to ``-inf``, which is 0 / 0.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randn(1, 1, 3, 4, generator=gen)
+    mask = torch.tensor(
+        [[True, True, False], [False, False, False], [True, False, False]]
+    )
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=mask)
+    scores = (q @ q.transpose(-1, -2)) / 2.0
+    plain = torch.softmax(scores.masked_fill(~mask, float("-inf")), -1) @ q
+    return {
+        "sdpa_output_all_masked_row": out[0, 0, 1].tolist(),
+        "sdpa_output_other_row_abs_max": float(out[0, 0, 0].abs().max()),
+        "softmax_with_minus_inf_row": plain[0, 0, 1].tolist(),
+    }
 
 
 def leaks_across_padding(seed: int = 0) -> dict[str, float]:
@@ -577,22 +706,173 @@ def leaks_across_padding(seed: int = 0) -> dict[str, float]:
     mask = (torch.arange(6)[None, :] < lengths[:, None])[:, None, :]  # (batch, 1, time)
     x = torch.randn(2, 3, 6)
     other_padding = torch.where(mask, x, torch.randn(2, 3, 6) * 5)
-    conv = nn.Conv1d(3, 3, kernel_size=3, padding=1)
-    norm = nn.BatchNorm1d(3).train()
-    with torch.no_grad():
-        conv_change = (
-            (conv(x) - conv(other_padding))
-            .abs()
-            .masked_select(mask.expand(-1, 3, -1))
-            .max()
-        )
-        norm_change = (
-            (norm(x) - norm(other_padding))
-            .abs()
-            .masked_select(mask.expand(-1, 3, -1))
-            .max()
-        )
-    return {
-        "Conv1d(kernel_size=3)": float(conv_change),
-        "BatchNorm1d (training)": float(norm_change),
+    layers = {
+        "Conv1d(kernel_size=3)": nn.Conv1d(3, 3, kernel_size=3, padding=1),
+        "BatchNorm1d (training)": nn.BatchNorm1d(3).train(),
+        # The controls: no neighbours, and fixed (running) statistics.
+        "Conv1d(kernel_size=1)": nn.Conv1d(3, 3, kernel_size=1),
+        "BatchNorm1d (eval)": nn.BatchNorm1d(3).eval(),
     }
+    real = mask.expand(-1, 3, -1)
+    with torch.no_grad():
+        return {
+            name: float(
+                (layer(x) - layer(other_padding)).abs().masked_select(real).max()
+            )
+            for name, layer in layers.items()
+        }
+
+
+def padding_invariance(seed: int = 0) -> dict[str, float]:
+    """Padding leaks and their fixes, against each sequence run alone (real positions).
+
+    Two sequences of lengths 4 and 2, channels first ``(batch, channels,
+    time)``; the padded batch holds large random values at the pad positions.
+    A ``padding="same"`` convolution of an unpadded sequence sees zeros
+    beyond its end, so a convolution over the padded batch matches it only
+    where the padding is zero at its input. Returns the largest difference
+    from the unpadded runs for each set-up.
+    """
+    torch.manual_seed(seed)
+    lengths = [4, 2]
+    x = torch.randn(2, 3, 6)
+    mask = torch.arange(6)[None, :] < torch.tensor(lengths)[:, None]  # (batch, time)
+    keep = mask[:, None, :]  # channels first: the mask goes on the time axis
+    padded = torch.where(keep, x, torch.randn(2, 3, 6) * 5)
+    conv1 = nn.Conv1d(3, 3, kernel_size=3, padding=1)
+    conv2 = nn.Conv1d(3, 3, kernel_size=3, padding=1)
+    pointwise = nn.Conv1d(3, 3, kernel_size=1)
+
+    def worst(run) -> float:
+        # run(t, keep): the set-up on a batch t whose real positions are keep.
+        return max(
+            float(
+                (
+                    run(padded, keep)[b : b + 1, :, :n]
+                    - run(x[b : b + 1, :, :n], keep[b : b + 1, :, :n])
+                )
+                .abs()
+                .max()
+            )
+            for b, n in enumerate(lengths)
+        )
+
+    with torch.no_grad():
+        return {
+            "Conv1d(kernel_size=3), padding as it is": worst(lambda t, k: conv1(t)),
+            "Conv1d(kernel_size=1), padding as it is": worst(lambda t, k: pointwise(t)),
+            "Conv1d(kernel_size=3), padding zeroed": worst(lambda t, k: conv1(t * k)),
+            "two Conv1d, padding zeroed once": worst(
+                lambda t, k: conv2(torch.relu(conv1(t * k)))
+            ),
+            "two Conv1d, padding zeroed before each": worst(
+                lambda t, k: conv2(torch.relu(conv1(t * k)) * k)
+            ),
+        }
+
+
+def packed_lstm(seed: int = 0) -> dict[str, float]:
+    """``nn.LSTM`` over a right-padded batch: packed by lengths, or padded as it is.
+
+    Largest difference of the final hidden state ``h_n`` from each sequence
+    run alone; the pad positions hold random values.
+    """
+    torch.manual_seed(seed)
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    lengths = torch.tensor([2, 5, 3])  # not sorted: enforce_sorted=False
+    x = torch.randn(3, 5, 3)
+    mask = torch.arange(5)[None, :] < lengths[:, None]
+    x = torch.where(mask[..., None], x, torch.randn(3, 5, 3))
+    with torch.no_grad():
+        alone = torch.cat(
+            [lstm(x[b : b + 1, :n])[1][0][0] for b, n in enumerate(lengths.tolist())]
+        )
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        h_packed = lstm(packed)[1][0][0]
+        h_padded = lstm(x)[1][0][0]
+    return {
+        "packed (pack_padded_sequence)": float((h_packed - alone).abs().max()),
+        "padded, not packed": float((h_padded - alone).abs().max()),
+    }
+
+
+def padded_attention(seed: int = 0) -> dict[str, float]:
+    """Attention over a padded batch against each sequence alone (lengths 5, 3 and 1).
+
+    With the recipes' masks (``key_padding_mask``, ``sdpa_mask``) and, as the
+    control, without any mask. ``nn.MultiheadAttention`` in eval mode.
+    """
+    from padguide.numpy import lengths_to_mask
+    from padguide.torch import key_padding_mask
+
+    gen = torch.Generator().manual_seed(seed)
+    lengths = [5, 3, 1]
+    t = torch.randn(3, 5, 4, generator=gen)
+    m = torch.as_tensor(lengths_to_mask(np.array(lengths)))
+    torch.manual_seed(seed)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).eval()
+
+    def worst(padded, alone) -> float:
+        return max(
+            float((padded[b, :n] - alone(b, n)[0]).abs().max())
+            for b, n in enumerate(lengths)
+        )
+
+    def one(b, n):
+        return t[b : b + 1, :n]
+
+    def sdpa(q, **kw):
+        return F.scaled_dot_product_attention(q[:, None], q[:, None], q[:, None], **kw)[
+            :, 0
+        ]
+
+    with torch.no_grad():
+        return {
+            "nn.MultiheadAttention + key_padding_mask": worst(
+                mha(t, t, t, key_padding_mask=key_padding_mask(m))[0],
+                lambda b, n: mha(one(b, n), one(b, n), one(b, n))[0],
+            ),
+            "nn.MultiheadAttention, no mask": worst(
+                mha(t, t, t)[0], lambda b, n: mha(one(b, n), one(b, n), one(b, n))[0]
+            ),
+            "F.scaled_dot_product_attention + sdpa_mask (causal)": worst(
+                sdpa(t, attn_mask=sdpa_mask(m, causal=True)),
+                lambda b, n: sdpa(one(b, n), is_causal=True),
+            ),
+            "F.scaled_dot_product_attention, no mask": worst(
+                sdpa(t), lambda b, n: sdpa(one(b, n))
+            ),
+            # Right padding: a causal mask alone already hides the later pad keys.
+            "F.scaled_dot_product_attention, causal, no padding mask": worst(
+                sdpa(t, is_causal=True), lambda b, n: sdpa(one(b, n), is_causal=True)
+            ),
+        }
+
+
+def pad_row_drift(optimizer: str = "SGD", steps: int = 5, seed: int = 0) -> float:
+    """How far row 0 of ``nn.Embedding(7, 3, padding_idx=0)`` moves in ``steps`` steps.
+
+    The same model as :func:`padguide.experiments.keras.pad_row_drift`:
+    embedding → ``Linear(3, 1)`` → sum of squares, on the classic ids, learning
+    rate 0.1; ``optimizer`` is ``"SGD"`` or ``"AdamW"`` (weight decay 0.1).
+    """
+    makers = {
+        "SGD": lambda p: torch.optim.SGD(p, lr=0.1),
+        "AdamW": lambda p: torch.optim.AdamW(p, lr=0.1, weight_decay=0.1),
+    }
+    if optimizer not in makers:
+        raise ValueError(
+            f"optimizer must be one of {sorted(makers)}, got {optimizer!r}"
+        )
+    torch.manual_seed(seed)
+    emb, dense = nn.Embedding(7, 3, padding_idx=0), nn.Linear(3, 1)
+    opt = makers[optimizer]([*emb.parameters(), *dense.parameters()])
+    start = emb.weight[0].detach().clone()
+    ids = torch.as_tensor(CLASSIC_IDS)
+    for _ in range(steps):
+        opt.zero_grad()
+        (dense(emb(ids)) ** 2).sum().backward()
+        opt.step()
+    return float((emb.weight[0].detach() - start).abs().max())
