@@ -388,8 +388,10 @@ def sdpa_mask(mask, causal: bool = False) -> torch.Tensor:
     Shape ``(batch, 1, time, time)``: query ``i`` attends key ``j`` when ``j`` is
     a real token (and ``j <= i`` if ``causal``). A query row that would attend
     no key at all (a row of padding only, or left padding under ``causal``)
-    attends every key instead, so its output is finite rather than NaN; it
-    sits at a padded position, so ignore it downstream.
+    attends every key instead, so its output is finite in any attention
+    implementation (``F.scaled_dot_product_attention`` itself returns 0 for
+    such a row since PyTorch 2.5; a hand-written softmax over ``-inf`` gives
+    NaN); it sits at a padded position, so ignore it downstream.
 
     >>> sdpa_mask(torch.tensor([[True, True, False]]))[0, 0].int()
     tensor([[1, 1, 0],
@@ -417,5 +419,5 @@ def sdpa_mask(mask, causal: bool = False) -> torch.Tensor:
         attend = (
             attend & torch.ones(time, time, dtype=torch.bool, device=mask.device).tril()
         )
-    # A row that may attend nothing makes softmax NaN: let padded queries attend everything.
+    # A row that may attend nothing is 0 / 0 in a plain softmax: let it attend everything.
     return attend | ~attend.any(dim=-1, keepdim=True)
