@@ -491,3 +491,24 @@ def pad_sequences_pads_left():
     return Evidence(
         padded == [[1, 2, 3], [0, 0, 4]], {"pad_sequences([[1, 2, 3], [4]])": padded}
     )
+
+
+@claim(
+    "keras.attention-mask-equals-unpadded",
+    framework="keras",
+    statement="keras.layers.MultiHeadAttention with padguide's attention_mask gives each "
+    "sequence's unpadded result at its real positions; without a mask the padding changes "
+    "them.",
+)
+def attention_mask_equals_unpadded():
+    if not is_keras3(get_keras()):
+        raise NotApplicable("padguide's Keras recipes are written for Keras 3")
+    r = _pk().padded_attention()
+    masked = r["keras MultiHeadAttention + attention_mask"]
+    free = r["keras MultiHeadAttention, no mask"]
+    return Evidence(
+        masked < 1e-5,
+        {"with attention_mask": masked},
+        control={"no mask": free},
+        control_differs=free > 1e-3,
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "pad_row_drift",
     "pad_row_under_adamw",
     "pad_sequences_default",
+    "padded_attention",
     "padding_idx_outputs",
     "polarity_keras",
     "seed_experiment",
@@ -668,3 +669,39 @@ def negative_id_by_backend(backends=("torch", "numpy")) -> dict[str, int | None]
         rows = result["rows"] if result and result["backend"] == backend else []
         found[backend] = rows[0] if len(rows) == 1 else None
     return found
+
+
+def padded_attention(seed: int = 0) -> dict[str, float]:
+    """``MultiHeadAttention`` over a padded batch against each sequence alone (lengths 5, 3, 1).
+
+    With padguide's ``attention_mask`` recipe and, as the control, without a
+    mask. The largest difference over the real positions.
+    """
+    from padguide.keras import attention_mask
+    from padguide.numpy import lengths_to_mask
+
+    K = get_keras()
+    lengths = [5, 3, 1]
+    x = np.random.default_rng(seed).standard_normal((3, 5, 4)).astype(np.float32)
+    mask = lengths_to_mask(np.array(lengths))
+    K.utils.set_random_seed(seed)
+    mha = K.layers.MultiHeadAttention(num_heads=2, key_dim=2)
+
+    def worst(padded) -> float:
+        padded = np.asarray(padded)
+        return max(
+            float(
+                np.abs(
+                    padded[b, :n]
+                    - np.asarray(mha(x[b : b + 1, :n], x[b : b + 1, :n]))[0]
+                ).max()
+            )
+            for b, n in enumerate(lengths)
+        )
+
+    return {
+        "keras MultiHeadAttention + attention_mask": worst(
+            mha(x, x, attention_mask=attention_mask(mask))
+        ),
+        "keras MultiHeadAttention, no mask": worst(mha(x, x)),
+    }
