@@ -1,6 +1,6 @@
 """PyTorch and Keras side by side on identical weights, and the porting round trip.
 
-The claims about them are in :mod:`padguide.claims.compare`.
+The claims about them are in ``padguide.claims.compare``.
 """
 
 from __future__ import annotations

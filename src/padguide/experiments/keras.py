@@ -3,7 +3,7 @@
 Keras is reached through :func:`padguide.keras_backend.get_keras`, so the same
 experiments run on Keras 3 and on Keras 2 (``tf-keras``). Seeded, and returning
 numpy data (see :mod:`padguide.results`). The claims about them are in
-:mod:`padguide.claims.keras`.
+``padguide.claims.keras``.
 """
 
 from __future__ import annotations
@@ -452,7 +452,7 @@ def guide_temporal_softmax(ids=((3, 4, 0, 0),), seed: int = 0) -> dict[str, np.n
     Rebuilt as the guide writes it (``Embedding(10, 32, mask_zero=True)`` →
     ``Dense(1)`` → exponentials times the mask, divided by their sum over the
     *last* axis, which after ``Dense(1)`` has size 1), next to
-    :func:`masked_softmax` over the time axis of the same scores.
+    :func:`padguide.keras.masked_softmax` over the time axis of the same scores.
     """
     K = get_keras()
     K.utils.set_random_seed(seed)

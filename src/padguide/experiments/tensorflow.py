@@ -1,6 +1,6 @@
 """TensorFlow experiments: ``tf.IndexedSlices``, retracing, and batching by tf.data.
 
-The claims about them are in :mod:`padguide.claims.tensorflow`.
+The claims about them are in ``padguide.claims.tensorflow``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Seeded, and returning numpy data (see :mod:`padguide.results`), never tensors,
 so that pages, claims and tests read the same thing. The claims about them are
-in :mod:`padguide.claims.torch`; the recipes they use are :mod:`padguide.torch`.
+in ``padguide.claims.torch``; the recipes they use are :mod:`padguide.torch`.
 """
 
 from __future__ import annotations
