@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -28,12 +29,15 @@ __all__ = [
     "NormRun",
     "PositionRun",
     "SampleWeightRun",
+    "causal_table",
     "conv_run",
     "norm_run",
     "polarity",
     "polarity_table",
     "position_run",
     "sample_weight_run",
+    "sample_weight_table",
+    "stacked_table",
 ]
 
 LENGTHS = (5, 3, 2)
@@ -128,6 +132,7 @@ def _keras_batchnorm(x: np.ndarray, mask: np.ndarray, seed: int):
     return masked, unmasked, is_keras3(K)
 
 
+@functools.cache
 def norm_run(seed: int = 0) -> NormRun:
     mask = _mask()
     x, other = _features(seed, mask)
@@ -225,6 +230,7 @@ def _against_alone(stack, x, mask, **kwargs) -> float:
     return worst
 
 
+@functools.cache
 def conv_run(seed: int = 0) -> ConvRun:
     (conv, has_mask), caught = _keras_quietly(lambda: _keras_pooling("Conv1D", seed))
     (dense, _), _ = _keras_quietly(lambda: _keras_pooling("Dense", seed))
@@ -257,6 +263,47 @@ def conv_run(seed: int = 0) -> ConvRun:
                 )
             )[0]
     return ConvRun(warning, has_mask, conv, dense, stacked, causal)
+
+
+def stacked_table(seed: int = 0):
+    """Two stacked 'same' convolutions, by framework and re-zeroing, against alone."""
+    import pandas as pd
+
+    stacked = conv_run(seed).stacked
+    frame = pd.DataFrame(
+        {
+            name: {
+                z: stacked[f"{name}, re-zero {z}"] for z in ("none", "input", "each")
+            }
+            for name in ("torch Conv1d", "keras Conv1D")
+        }
+    ).rename(
+        index={
+            "none": "never zeroed",
+            "input": "zeroed once, before the first layer",
+            "each": "re-zeroed before each layer",
+        }
+    )
+    frame.index.name = "padding"
+    return frame.map("{:.1e}".format)
+
+
+def causal_table(seed: int = 0):
+    """Two stacked Keras causal convolutions, by padding side and re-zeroing."""
+    import pandas as pd
+
+    causal = conv_run(seed).causal
+    frame = pd.DataFrame(
+        {
+            f"{side} padding": {
+                "never zeroed": causal[f"{side} padding, re-zero none"],
+                "re-zeroed before each layer": causal[f"{side} padding, re-zero each"],
+            }
+            for side in ("right", "left")
+        }
+    )
+    frame.index.name = "padding values"
+    return frame.map("{:.1e}".format)
 
 
 # --- positions ------------------------------------------------------------------------------
@@ -530,6 +577,7 @@ class SampleWeightRun:
     keras3: bool
 
 
+@functools.cache
 def sample_weight_run(seed: int = 0) -> SampleWeightRun:
     """``model.evaluate``/``fit`` on Embedding(mask_zero) -> Dense logits, weighted per token."""
     K = get_keras()
@@ -546,9 +594,17 @@ def sample_weight_run(seed: int = 0) -> SampleWeightRun:
         loss=K.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     kwargs = {"batch_size": len(ids), "verbose": 0}
-    weighted = float(model.evaluate(ids, labels, sample_weight=weights, **kwargs))
-    plain = float(model.evaluate(ids, labels, **kwargs))
-    history = model.fit(ids, labels, sample_weight=weights, epochs=1, **kwargs)
+    # Each fit/evaluate traces a new tf.function; past five in a process TensorFlow
+    # logs a retracing warning, which would land in whichever page cell is running.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        weighted = float(model.evaluate(ids, labels, sample_weight=weights, **kwargs))
+        plain = float(model.evaluate(ids, labels, **kwargs))
+        history = model.fit(ids, labels, sample_weight=weights, epochs=1, **kwargs)
+    finally:
+        tf_logger.setLevel(level)
     logits = np.asarray(model(ids), dtype="float64")
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     per_token = -np.take_along_axis(log_probs, labels[..., None], -1)[..., 0]
@@ -564,3 +620,20 @@ def sample_weight_run(seed: int = 0) -> SampleWeightRun:
         masked_mean=float((per_token * mask).sum() / mask.sum()),
         keras3=is_keras3(K),
     )
+
+
+def sample_weight_table(seed: int = 0):
+    """The Keras loss with a mask and a 2-D ``sample_weight``, next to the candidates."""
+    import pandas as pd
+
+    r = sample_weight_run(seed)
+    values = {
+        "model.evaluate(..., sample_weight=w)": r.evaluate,
+        "model.fit(..., sample_weight=w), learning rate 0": r.fit,
+        "sum(loss · w) over real tokens / number of real tokens": r.by_real_count,
+        "sum(loss · w) over real tokens / sum(w) over real tokens": r.by_weight_sum,
+        "sum(loss · w) over real tokens / number of positions": r.by_all_positions,
+        "model.evaluate(...) without sample_weight": r.unweighted,
+        "mean loss over real tokens": r.masked_mean,
+    }
+    return pd.Series(values, name="loss").round(4).to_frame()
