@@ -114,6 +114,7 @@ def test_show_renders_statement_and_evidence():
     assert "A new nn.Embedding(padding_idx=0) has an all-zero row 0." in html
     assert "✓" in html
     assert "[0.0, 0.0, 0.0]" in html
+    assert "control (without the cause)" in html  # the run without padding_idx
 
 
 def test_evidence_must_be_json_like():
