@@ -64,6 +64,23 @@ def test_no_error_stderr_or_traceback_output(page):
     assert not bad, [b.get_text()[:200] for b in bad]
 
 
+EXECUTED = sorted((DOCS / "_build" / "jupyter_execute").rglob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", EXECUTED, ids=[p.stem for p in EXECUTED] or None)
+def test_no_cell_wrote_to_stderr_or_failed_hidden_ones_included(notebook):
+    """Hidden cells too: a warning in a set-up cell reaches whoever runs the notebook."""
+    import json
+
+    found = [
+        (i, "".join(out.get("text", out.get("evalue", "")))[:200])
+        for i, cell in enumerate(json.loads(notebook.read_text())["cells"])
+        for out in cell.get("outputs", [])
+        if out.get("name") == "stderr" or out.get("output_type") == "error"
+    ]
+    assert not found, found
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_outputs_carry_no_framework_noise(page):
     doc = soup(page)
