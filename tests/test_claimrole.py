@@ -11,7 +11,9 @@ import pytest
 pytest_plugins = ("sphinx.testing.fixtures",)
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the fixture sites' conf.py load claimrole
+sys.path.insert(
+    0, str(ROOT / "docs" / "_ext")
+)  # the fixture sites' conf.py load claimrole
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +22,9 @@ def rootdir():
 
 
 def _citations(html: str) -> list[tuple[str, str]]:
-    return re.findall(r'<a class="[^"]*padguide-claim-cite[^"]*" href="([^"]+)" title="([^"]+)"', html)
+    return re.findall(
+        r'<a class="[^"]*padguide-claim-cite[^"]*" href="([^"]+)" title="([^"]+)"', html
+    )
 
 
 @pytest.mark.sphinx("html", testroot="claimrole")
@@ -48,7 +52,9 @@ def test_unknown_claim_is_a_warning(app):
     assert "unknown claim 'torch.no-such-claim'" in app.warning.getvalue()
 
 
-@pytest.mark.sphinx("html", testroot="claimrole-unknown", warningiserror=True, freshenv=True)
+@pytest.mark.sphinx(
+    "html", testroot="claimrole-unknown", warningiserror=True, freshenv=True
+)
 def test_unknown_claim_fails_a_strict_build(app):
     # As `sphinx-build -W`: the build goes on, and ends with a failing status.
     app.build()
