@@ -454,9 +454,9 @@ def padding_idx_embedding_outputs_zeros():
 @claim(
     "keras.train-on-batch-reduces-retracing",
     framework="keras",
-    statement="Keras 3's train_on_batch (and fit) compile the train step with "
-    "reduce_retracing: 8 batch lengths cost 2 traces, the second with a None length; a bare "
-    "tf.function traces once per length (TensorFlow backend).",
+    statement="Keras 3's train_on_batch compiles the train step with reduce_retracing: 8 "
+    "batch lengths cost 2 traces, the second with a None length; a bare tf.function traces "
+    "once per length (TensorFlow backend).",
 )
 def train_on_batch_reduces_retracing():
     if not is_keras3(get_keras()):
