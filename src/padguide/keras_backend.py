@@ -8,10 +8,16 @@ selects Keras 2 as packaged in ``tf-keras``. Experiments and claims call
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import sys
+from pathlib import Path
 from types import ModuleType
 
-__all__ = ["KERAS_ENV", "get_keras", "is_keras3"]
+__all__ = ["BACKENDS", "KERAS_ENV", "current_backend", "get_keras", "is_keras3"]
+
+BACKENDS = ("tensorflow", "jax", "torch")
+"""The Keras 3 backends the book checks its Keras claims on, one process each."""
 
 KERAS_ENV = "PADGUIDE_KERAS"
 _CHOICES = ("keras", "tf_keras")
@@ -27,3 +33,25 @@ def get_keras() -> ModuleType:
 
 def is_keras3(keras: ModuleType) -> bool:
     return int(keras.__version__.split(".")[0]) >= 3
+
+
+def current_backend() -> str:
+    """The Keras backend of this process, read without importing Keras where possible.
+
+    Keras 2 (``PADGUIDE_KERAS=tf_keras``) always runs on TensorFlow. Keras 3
+    picks its backend once per process: ``$KERAS_BACKEND``, else the
+    ``backend`` of ``keras.json`` in ``$KERAS_HOME`` (default ``~/.keras``),
+    else TensorFlow. Once Keras is imported, it is asked directly.
+    """
+    if os.environ.get(KERAS_ENV, "keras") == "tf_keras":
+        return "tensorflow"
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        return str(keras.backend.backend())
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    try:
+        return str(json.loads((home / "keras.json").read_text())["backend"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "tensorflow"

@@ -23,6 +23,7 @@ DISTRIBUTIONS = {
     "tensorflow": ("tensorflow-cpu", "tensorflow"),
     "keras": ("keras",),
     "tf-keras": ("tf-keras",),
+    "jax": ("jax",),
     "numpy": ("numpy",),
 }
 

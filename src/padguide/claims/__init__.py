@@ -53,6 +53,7 @@ SUBJECTS = (
     "padguide",
     "torch",
     "keras",
+    "backends",
     "tensorflow",
     "compare",
     "huggingface",

@@ -1,6 +1,8 @@
 """Run every claim and write the outcomes as JSON: ``python -m padguide.claims --out F``.
 
-``PADGUIDE_KERAS=tf_keras`` runs the Keras claims on Keras 2. The version
+``PADGUIDE_KERAS=tf_keras`` runs the Keras claims on Keras 2, and
+``KERAS_BACKEND=jax`` (or ``torch``) runs Keras 3 on another backend: each
+claim says which backends it speaks for, and is not applicable elsewhere. The version
 matrix (``nox -s matrix``) runs this once per set of versions.
 """
 
@@ -13,7 +15,7 @@ import sys
 from pathlib import Path
 
 from padguide import claims
-from padguide.keras_backend import KERAS_ENV
+from padguide.keras_backend import KERAS_ENV, current_backend
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "label": args.label,
         "keras_module": os.environ.get(KERAS_ENV, "keras"),
+        "keras_backend": current_backend(),
         "versions": claims.versions(),
         "results": [r.to_json() for r in results],
     }
