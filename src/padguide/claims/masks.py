@@ -42,11 +42,10 @@ def _keras3_only(keras3: bool, what: str) -> None:
 def batchnorm1d_counts_padding():
     r = _mx().norm_run()
     return Evidence(
-        r.torch_batchnorm > DIFFERENT and r.torch_batchnorm_eval < SAME,
-        {
-            "largest move at real positions, training": r.torch_batchnorm,
-            "control: eval mode": r.torch_batchnorm_eval,
-        },
+        r.torch_batchnorm > DIFFERENT,
+        {"largest move at real positions, training": r.torch_batchnorm},
+        control={"eval mode": r.torch_batchnorm_eval},
+        control_differs=r.torch_batchnorm_eval < SAME,
     )
 
 
@@ -61,11 +60,10 @@ def batch_normalization_skips_masked_positions():
     r = _mx().norm_run()
     _keras3_only(r.keras3, "BatchNormalization's use of the mask")
     return Evidence(
-        r.keras_batchnorm_masked < SAME and r.keras_batchnorm_unmasked > DIFFERENT,
-        {
-            "largest move at real positions, with mask": r.keras_batchnorm_masked,
-            "control: no mask": r.keras_batchnorm_unmasked,
-        },
+        r.keras_batchnorm_masked < SAME,
+        {"largest move at real positions, with mask": r.keras_batchnorm_masked},
+        control={"no mask": r.keras_batchnorm_unmasked},
+        control_differs=r.keras_batchnorm_unmasked > DIFFERENT,
     )
 
 
@@ -78,18 +76,14 @@ def batch_normalization_skips_masked_positions():
 )
 def layer_norm_per_position():
     r = _mx().norm_run()
-    holds = (
-        r.torch_layernorm < SAME
-        and r.torch_layernorm_masked_mean < SAME
-        and r.torch_layernorm_mean_pooled > DIFFERENT
-    )
     return Evidence(
-        holds,
+        r.torch_layernorm < SAME and r.torch_layernorm_masked_mean < SAME,
         {
             "largest move at real positions": r.torch_layernorm,
             "after a masked mean": r.torch_layernorm_masked_mean,
-            "control: after a plain mean over time": r.torch_layernorm_mean_pooled,
         },
+        control={"after a plain mean over time": r.torch_layernorm_mean_pooled},
+        control_differs=r.torch_layernorm_mean_pooled > DIFFERENT,
     )
 
 
@@ -112,7 +106,6 @@ def conv1d_mask_ends_at_conv():
         "destroy the mask" in r.keras_warning
         and not r.keras_conv_output_has_mask
         and r.keras_pooled_conv > DIFFERENT
-        and r.keras_pooled_dense < SAME
     )
     return Evidence(
         holds,
@@ -120,8 +113,9 @@ def conv1d_mask_ends_at_conv():
             "warning": r.keras_warning,
             "Conv1D output has a mask": r.keras_conv_output_has_mask,
             "pooled, padded vs alone, after Conv1D": r.keras_pooled_conv,
-            "control: after Dense": r.keras_pooled_dense,
         },
+        control={"pooled, padded vs alone, after Dense": r.keras_pooled_dense},
+        control_differs=r.keras_pooled_dense < SAME,
     )
 
 
@@ -132,12 +126,10 @@ def _stack(framework: str) -> Evidence:
         r.stacked[f"{name}, re-zero {z}"] for z in ("each", "input", "none")
     )
     return Evidence(
-        each < SAME and once > DIFFERENT and never > DIFFERENT,
-        {
-            "largest difference from alone, re-zeroed before each layer": each,
-            "control: zeroed once, before the first": once,
-            "control: never zeroed": never,
-        },
+        each < SAME,
+        {"largest difference from alone, re-zeroed before each layer": each},
+        control={"zeroed once, before the first": once, "never zeroed": never},
+        control_differs=once > DIFFERENT and never > DIFFERENT,
     )
 
 
@@ -172,12 +164,13 @@ def keras_conv1d_stack_needs_rezeroing_each_layer():
 )
 def causal_conv_left_padding_needs_rezeroing():
     c = _mx().conv_run().causal
-    holds = (
-        c["right padding, re-zero none"] < SAME
-        and c["left padding, re-zero each"] < SAME
-        and c["left padding, re-zero none"] > DIFFERENT
+    cured = ("right padding, re-zero none", "left padding, re-zero each")
+    return Evidence(
+        all(c[k] < SAME for k in cured),
+        {"largest difference from alone": {k: c[k] for k in cured}},
+        control={"left padding, re-zero none": c["left padding, re-zero none"]},
+        control_differs=c["left padding, re-zero none"] > DIFFERENT,
     )
-    return Evidence(holds, {"largest difference from alone": c})
 
 
 # --- positions ------------------------------------------------------------------------------
@@ -193,12 +186,10 @@ def causal_conv_left_padding_needs_rezeroing():
 def rotary_scores_shift_invariant():
     r = _mx().position_run()
     return Evidence(
-        r.rotary < SAME and r.absolute > DIFFERENT,
-        {
-            "shift": r.shift,
-            "largest change of the scores, rotary": r.rotary,
-            "control: learned absolute": r.absolute,
-        },
+        r.rotary < SAME,
+        {"shift": r.shift, "largest change of the scores, rotary": r.rotary},
+        control={"learned absolute positions": r.absolute},
+        control_differs=r.absolute > DIFFERENT,
     )
 
 
@@ -213,14 +204,10 @@ def _ignores(name: str) -> Evidence:
     row = _row(name)
     marked, unmarked = row["key marked / unmarked"]
     return Evidence(
-        row["True means"] == "ignore this key"
-        and marked < SAME
-        and unmarked > DIFFERENT,
-        {
-            "True means": row["True means"],
-            "influence of the key marked True": marked,
-            "control: unmarked": unmarked,
-        },
+        row["True means"] == "ignore this key" and marked < SAME,
+        {"True means": row["True means"], "influence of the key marked True": marked},
+        control={"influence of the key unmarked": unmarked},
+        control_differs=unmarked > DIFFERENT,
     )
 
 
@@ -303,7 +290,6 @@ def sample_weight_normalised_by_real_tokens():
         close(r.evaluate, r.by_real_count)
         and close(r.fit, r.by_real_count)
         and not close(r.evaluate, r.by_weight_sum)
-        and close(r.unweighted, r.masked_mean)
     )
     return Evidence(
         holds,
@@ -312,7 +298,8 @@ def sample_weight_normalised_by_real_tokens():
             "fit": r.fit,
             "weighted sum / real tokens": r.by_real_count,
             "weighted sum / sum of weights": r.by_weight_sum,
-            "control: no sample_weight": r.unweighted,
-            "masked mean": r.masked_mean,
         },
+        control={"no sample_weight": r.unweighted, "masked mean": r.masked_mean},
+        control_differs=close(r.unweighted, r.masked_mean)
+        and not close(r.unweighted, r.evaluate),
     )
