@@ -98,3 +98,5 @@ def test_experiments_are_deterministic():
 def test_huggingface_claims_hold(claim_id):
     result = claims.check(claim_id)
     assert result.holds or result.outcome is claims.Outcome.NOT_APPLICABLE, result
+    if result.holds and result.control is not None:
+        assert result.control_differs, result  # the control came out the other way

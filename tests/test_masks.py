@@ -91,3 +91,5 @@ def test_sample_weight_normalisation():
 def test_masks_claims_hold(claim_id):
     result = claims.check(claim_id)
     assert result.holds or result.outcome is claims.Outcome.NOT_APPLICABLE, result
+    if result.holds and result.control is not None:
+        assert result.control_differs, result  # the control came out the other way
