@@ -21,6 +21,7 @@ sys.path.insert(0, str(SRC.parent))
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import padguide
+import padguide.provenance
 from padguide.provenance import versions
 
 
@@ -56,6 +57,8 @@ extensions = [
     "claimsource",
     "freshness",
     "sitemap",
+    "notebooks",
+    "tables",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
 nitpicky = True
@@ -96,6 +99,7 @@ ogp_social_cards = {
     "enable": False
 }  # no generated images: nothing to fetch or draw at build
 
+numfig = True  # every figure has a caption and a number
 html_theme = "sphinx_book_theme"
 html_title = "padguide"
 html_static_path = ["_static"]
@@ -104,12 +108,30 @@ html_last_updated_fmt = None  # a build date would make two builds differ
 html_favicon = "_static/favicon.svg"
 html_logo = "_static/logo.svg"
 html_context = {"default_mode": "auto"}
+# pyproject.toml's [project.urls] Source is the one place that names the repository.
+REPOSITORY = padguide.provenance.repository_url()
 html_theme_options = {
     "show_toc_level": 2,
     "home_page_in_toc": True,
-    "use_download_button": False,
     "show_navbar_depth": 1,
+    "repository_url": REPOSITORY,
+    "repository_branch": "main",
+    "path_to_docs": "docs",
+    "use_repository_button": True,
+    "use_edit_page_button": True,
+    "use_issues_button": True,
+    # .md source, .ipynb (docs/_ext/notebooks.py: runs on its own) and print to PDF.
+    "use_download_button": True,
+    # Binder builds binder/ (the pinned versions, jupytext) and opens the page itself,
+    # a MyST notebook, in JupyterLab. Colab opens only .ipynb files from a repository.
+    "launch_buttons": {
+        "binderhub_url": "https://mybinder.org",
+        "notebook_interface": "jupyterlab",
+    },
 }
+# A reader's words reach the page that explains them before the reference pages
+# that merely mention them (docs/_static/search-scorer.js).
+html_search_scorer = str(DOCS / "_static" / "search-scorer.js")
 
 copybutton_exclude = ".linenos, .gp, .go"
 
