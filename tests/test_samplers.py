@@ -177,3 +177,144 @@ def test_empty_inputs_are_legal():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- issue 12: equal batch counts, scale, the anchors as their sources run them ---------------
+
+
+def _naive_first_fit_decreasing(lengths, capacity):
+    rows, free = [], []
+    for i in np.argsort(-np.asarray(lengths), kind="stable"):
+        r = next((k for k, room in enumerate(free) if room >= lengths[i]), None)
+        if r is None:
+            r = len(rows)
+            rows.append([])
+            free.append(capacity)
+        rows[r].append(int(i))
+        free[r] -= int(lengths[i])
+    return rows
+
+
+def test_pack_is_first_fit_decreasing_item_by_item():
+    rng = np.random.default_rng(4)
+    for trial in range(60):
+        capacity = int(rng.integers(1, 80))
+        n = int(rng.integers(0, 200))
+        lengths = np.minimum(rng.lognormal(1.5, 1.0, n).astype(int) + 1, capacity)
+        packing = B.pack(lengths, capacity)
+        assert [r.tolist() for r in packing.rows] == _naive_first_fit_decreasing(
+            lengths, capacity
+        ), trial
+        for r, members in enumerate(packing.rows):
+            starts = np.concatenate([[0], np.cumsum(lengths[members])[:-1]])
+            assert (packing.offset[members] == starts).all()
+            assert (packing.row[members] == r).all()
+
+
+def test_sorted_batches_beats_random_partitions_with_as_many_batches():
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        n, bs = int(rng.integers(1, 40)), int(rng.integers(1, 9))
+        lengths = rng.integers(1, 60, n)
+        best = B.padding_efficiency(lengths, B.sorted_batches(lengths, bs))
+        count = math.ceil(n / bs)
+        for _ in range(20):  # random sizes of at most bs, then random members
+            sizes = np.ones(count, dtype=int)
+            for _ in range(n - count):
+                sizes[rng.choice(np.flatnonzero(sizes < bs))] += 1
+            other = np.split(rng.permutation(n), np.cumsum(sizes)[:-1])
+            assert B.padding_efficiency(lengths, other) <= best + 1e-12
+
+
+def test_sorted_batches_beats_every_contiguous_cut():
+    import itertools
+
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        n, bs = int(rng.integers(1, 13)), int(rng.integers(1, 5))
+        lengths = np.sort(rng.integers(1, 40, n))
+        count = math.ceil(n / bs)
+        costs = []
+        for cuts in itertools.combinations(range(1, n), count - 1):
+            parts = np.split(np.arange(n), cuts)
+            if max(len(p) for p in parts) <= bs:
+                costs.append(sum(len(p) * lengths[p].max() for p in parts))
+        got = sum(len(b) * lengths[b].max() for b in B.sorted_batches(lengths, bs))
+        assert got == min(costs)
+
+
+@pytest.mark.parametrize("corpus", ["all plays", "lognormal σ=1.5"])
+def test_bucket_batches_defaults_on_a_large_corpus(corpus):
+    from padguide.cost import corpora, score
+
+    lengths = corpora()[corpus]
+    ours = score(B.bucket_batches, lengths, 32, seeds=2)
+    best = B.padding_efficiency(lengths, B.sorted_batches(lengths, 32))
+    assert ours.batches == math.ceil(len(lengths) / 32)
+    assert ours.efficiency >= 0.9 * best
+    assert ours.overlap <= 0.1
+
+
+def test_bucket_batches_can_make_more_smaller_batches_where_lengths_are_long():
+    batches = B.bucket_batches(LENGTHS, 32, seed=0, width=0.01, batches=35)
+    assert len(batches) == 35
+    assert covers_once(batches, len(LENGTHS))
+    longest = max(batches, key=lambda b: LENGTHS[b].max())
+    assert len(longest) < 32
+    with pytest.raises(
+        ValueError, match=r"batches must be between ceil\(n / batch_size\)=29"
+    ):
+        B.bucket_batches(LENGTHS, 32, seed=0, batches=10)
+
+
+def test_overlap_width_narrows_as_the_corpus_grows():
+    from padguide.cost import corpora
+
+    small = B.overlap_width(LENGTHS, 32, 0.1)
+    large = B.overlap_width(corpora()["all plays"], 32, 0.1)
+    assert large < small
+    with pytest.raises(ValueError, match=r"overlap must be in \(0, 1\], got 0"):
+        B.overlap_width(LENGTHS, 32, 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("batch_size", [1, 7, 32])
+def test_tf_bucket_batches_in_numpy_match_tf_data(seed, batch_size):
+    pytest.importorskip("tensorflow")
+    from padguide.experiments.tensorflow import tf_bucket_batches
+
+    ours = B.tf_bucket_batches(LENGTHS, batch_size, seed=seed)
+    theirs = tf_bucket_batches(LENGTHS, batch_size, seed=seed)
+    assert [b.tolist() for b in ours] == [b.tolist() for b in theirs]
+
+
+def _transformers_grouping():
+    try:
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+    except Exception:  # noqa: BLE001 - missing, or installed without its dependencies
+        pytest.skip("transformers is not importable")
+    return get_length_grouped_indices
+
+
+@pytest.mark.parametrize(
+    ("n", "batch_size", "seed"), [(923, 32, 0), (923, 8, 3), (200, 16, 1)]
+)
+def test_hf_megabatches_match_transformers(n, batch_size, seed):
+    torch = pytest.importorskip("torch")
+    grouped = _transformers_grouping()
+    lengths = LENGTHS[:n]
+    theirs = grouped(
+        lengths.tolist(), batch_size, generator=torch.Generator().manual_seed(seed)
+    )
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+    ours = B._hf_grouped(lengths, batch_size, order)
+    assert ours.tolist() == list(theirs)
+    # the single longest example leads, the rest of its megabatch keeps its place
+    assert lengths[ours[0]] == lengths.max()
+
+
+def test_hf_megabatches_swap_the_longest_example_not_its_batch():
+    lengths = np.array([1, 2, 3, 4, 5, 6, 7, 50])
+    order = np.arange(8)
+    grouped = B._hf_grouped(lengths, 2, order, mega_batch_mult=2)
+    assert grouped.tolist() == [7, 2, 1, 0, 3, 6, 5, 4]

@@ -20,7 +20,13 @@ from padguide import batching as B
 from padguide.provenance import provenance
 
 __all__ = [
+    "PADDING_FREE",
     "crossover",
+    "padfree_summary",
+    "padfree_table",
+    "scale",
+    "scale_summary",
+    "scale_table",
     "sparse_table",
     "sparse_vs_dense",
     "training_step",
@@ -87,6 +93,10 @@ def _loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # 
     import torch
     import torch.nn.functional as F
 
+    if method in PADDING_FREE[kind]:
+        return _padfree_loss_sum(
+            model, kind, method, sequences, lengths, batch, packing
+        )
     if packing is not None:  # one packed row of the transformer
         row_members = batch
         ids = np.zeros(packing.capacity, dtype=np.int64)
@@ -134,6 +144,79 @@ def _loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # 
     return F.cross_entropy(logits[real], ids[real], reduction="sum"), int(real.sum())
 
 
+PADDING_FREE = {
+    "lstm": ("random, PackedSequence end to end", "bucket, PackedSequence end to end"),
+    "transformer": (
+        "random, padding-free (per-sequence attention)",
+        "random, jagged (nested tensors + SDPA)",
+        "packed rows, document mask (per-sequence attention)",
+    ),
+}
+"""The padding-free methods of each model: no step computes a pad token (packed
+rows: only a row's unused tail). Every other method pads."""
+
+PADFREE_TARGET = 0.85
+"""The share of its limit the best padding-free method aims at (issue 12)."""
+
+
+def _encode_flat(model, h, attend):
+    """``model["encoder"]`` applied to a flat run of tokens ``(tokens, dim)``, same weights.
+
+    ``attend`` maps q, k, v of shape ``(tokens, heads, head_dim)`` and keeps
+    attention within each sequence; everything else acts on each token alone.
+    """
+    import torch.nn.functional as F
+
+    for layer in model["encoder"].layers:
+        sa = layer.self_attn
+        qkv = F.linear(h, sa.in_proj_weight, sa.in_proj_bias)
+        q, k, v = qkv.unflatten(-1, (3, sa.num_heads, sa.head_dim)).unbind(-3)
+        h = layer.norm1(h + sa.out_proj(attend(q, k, v).flatten(-2)))
+        h = layer.norm2(h + layer.linear2(layer.activation(layer.linear1(h))))
+    return h
+
+
+def _padfree_loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # noqa: PLR0917
+    """:func:`_loss_sum` of a padding-free method: only real tokens go through the model."""
+    import torch
+    import torch.nn.functional as F
+    from torch.nn.utils.rnn import PackedSequence, pack_sequence
+
+    from padguide.experiments import padfree
+
+    if kind == "lstm":  # embedding, LSTM and head all on the PackedSequence's data
+        ids = pack_sequence(
+            [torch.as_tensor(sequences[i]) for i in batch], enforce_sorted=False
+        )
+        x = PackedSequence(model["embed"](ids.data), ids.batch_sizes,
+                           ids.sorted_indices, ids.unsorted_indices)  # fmt: skip
+        out, _ = model["rnn"](x)
+        logits = model["head"](out.data)
+        return F.cross_entropy(logits, ids.data, reduction="sum"), len(ids.data)
+    sizes = [int(lengths[i]) for i in batch]
+    ids = torch.as_tensor(np.concatenate([sequences[i] for i in batch]))
+    positions = torch.cat([torch.arange(n) for n in sizes])
+    # A packed row: its unused tail is one more segment, with no loss.
+    if packing is not None:
+        tail = packing.capacity - sum(sizes)
+        if tail:
+            sizes = [*sizes, tail]
+            ids = torch.cat([ids, torch.zeros(tail, dtype=ids.dtype)])
+            positions = torch.cat([positions, torch.zeros(tail, dtype=positions.dtype)])
+    if "jagged" in method:
+        offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)]))
+        attend = padfree.jagged_attention(offsets)
+    else:
+        attend = padfree.segment_attention(sizes)
+    with padfree.quiet():
+        h = _encode_flat(
+            model, model["embed"](ids) + model["position"](positions), attend
+        )
+    logits = model["head"](h)
+    real = ids != 0
+    return F.cross_entropy(logits[real], ids[real], reduction="sum"), int(real.sum())
+
+
 def training_step(
     kind: str = "lstm",
     *,
@@ -161,6 +244,7 @@ def training_step(
     methods += ["budget, random order", "budget, bucket order"]
     if kind == "transformer":
         methods += ["packed rows, block-diagonal mask"]
+    methods += PADDING_FREE[kind]
     capacity = int(lengths.max())
     packing = B.pack(lengths, capacity)
     initial = _models(kind, vocab, seed).state_dict()
@@ -177,6 +261,8 @@ def training_step(
             slots = sum(len(b) * int(lengths[b].max()) for b in batches)
             if "pack_padded_sequence" in method:
                 slots = int(lengths.sum())  # the RNN steps only over real tokens
+            if method in PADDING_FREE[kind]:
+                slots = int(lengths.sum())  # no padding slot anywhere
         with torch.no_grad():  # loss parity: same data, same weights, any batching
             total, count = 0.0, 0
             for batch in batches:
@@ -296,6 +382,109 @@ def sparse_vs_dense(
     return {"quick": quick, "batch": [32, 64], "dim": 64, "rows": rows}
 
 
+# --- scale: every sampler and pack against np.argsort on the same lengths -------------------------
+
+SCALE_METHODS = {
+    "bucket_batches": lambda ls: B.bucket_batches(ls, 32, seed=0),
+    "token_budget_batches": lambda ls: B.token_budget_batches(ls, 4096, seed=0),
+    "pack": lambda ls: B.pack(ls, 2048),
+    "random_batches": lambda ls: B.random_batches(ls, 32, seed=0),
+    "AllenNLP": lambda ls: B.allennlp_bucket_batches(ls, 32, seed=0),
+    "Hugging Face": lambda ls: B.hf_megabatch_batches(ls, 32, seed=0),
+    "torchtext": lambda ls: B.torchtext_pool_batches(ls, 32, seed=0),
+    "fairseq": lambda ls: B.fairseq_max_tokens_batches(ls, 4096, seed=0),
+    "tf.data (numpy)": lambda ls: B.tf_bucket_batches(ls, 32, seed=0),
+}
+"""What the scale benchmark times: batch 32, a budget of 4,096 slots, rows of 2,048."""
+
+SCALE_TARGETS = {"bucket_batches": 4.0, "token_budget_batches": 6.0, "pack": 20.0}
+"""Time at n = 10⁷ as a multiple of ``np.argsort`` on the same lengths (issue 12)."""
+
+
+def scale_lengths(n: int, seed: int = 0) -> np.ndarray:
+    """``n`` lognormal token counts (median 20, σ = 1), between 1 and 2,048."""
+    rng = np.random.default_rng(seed)
+    return np.clip(np.round(rng.lognormal(np.log(20), 1.0, n)), 1, 2048).astype(
+        np.int64
+    )
+
+
+def scale(ns=(10_000, 100_000, 1_000_000, 10_000_000), repeats: int = 3) -> dict:
+    """Seconds per call of every sampler and ``pack`` against ``np.argsort``, at each ``n``.
+
+    The same lengths for every method at one ``n``; the fastest of
+    ``repeats`` calls (one call at 10⁷ and above, as the spread there is small
+    against the time). ``pack`` also records its rows against the bound
+    ``ceil(tokens / 2048)``.
+    """
+    rows = []
+    for n in ns:
+        lengths = scale_lengths(int(n))
+        runs = repeats if n < 10_000_000 else 1
+        methods = {"np.argsort": np.argsort, **SCALE_METHODS}
+        for name, method in methods.items():
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                out = method(lengths)
+                times.append(time.perf_counter() - start)
+            row = {"n": int(n), "method": name, "seconds": min(times)}
+            if name == "pack":
+                row["rows"] = len(out.rows)
+                row["bound"] = -(-int(lengths.sum()) // out.capacity)
+            rows.append(row)
+            del out
+    base = {r["n"]: r["seconds"] for r in rows if r["method"] == "np.argsort"}
+    for r in rows:
+        r["ratio"] = r["seconds"] / base[r["n"]]
+    return {"ns": [int(n) for n in ns], "batch_size": 32, "max_tokens": 4096,
+            "capacity": 2048, "lengths": "lognormal, median 20, sigma 1, clipped to [1, 2048]",
+            "targets": SCALE_TARGETS, "rows": rows, "exponents": scale_exponents(rows)}  # fmt: skip
+
+
+def scale_exponents(rows: list[dict]) -> dict[str, float]:
+    """Growth exponent of each method: the slope of log(seconds) against log(n), n ≥ 10⁵."""
+    out = {}
+    for method in dict.fromkeys(r["method"] for r in rows):
+        points = [(r["n"], r["seconds"]) for r in rows
+                  if r["method"] == method and r["n"] >= 100_000]  # fmt: skip
+        if len(points) >= 2:
+            x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
+            out[method] = float(np.polyfit(x, y, 1)[0])
+    return out
+
+
+def scale_table(result: dict):
+    """Seconds and multiple of ``np.argsort`` per method (rows) and ``n`` (columns)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(result["rows"])
+    seconds = frame.pivot(index="method", columns="n", values="seconds")
+    ratio = frame.pivot(index="method", columns="n", values="ratio")
+    order = ["np.argsort", *SCALE_METHODS]
+    table = pd.concat({"seconds": seconds, "× argsort": ratio}, axis=1).loc[order]
+    table["growth exponent"] = pd.Series(result["exponents"])
+    return table.round(3)
+
+
+def scale_summary(result: dict) -> dict:
+    """What the chapter says about the scale run: ratios at the largest n, targets, pack's rows."""
+    largest = max(result["ns"])
+    at = {r["method"]: r for r in result["rows"] if r["n"] == largest}
+    out = {"scale_n": f"{largest:,}", "scale_argsort": at["np.argsort"]["seconds"]}
+    for method, key in (("bucket_batches", "bucket"), ("token_budget_batches", "budget"),
+                        ("pack", "pack")):  # fmt: skip
+        out[f"scale_{key}_ratio"] = at[method]["ratio"]
+        out[f"scale_{key}_target"] = result["targets"][method]
+        out[f"scale_{key}_exponent"] = result["exponents"].get(method, float("nan"))
+    out["scale_pack_extra"] = at["pack"]["rows"] - at["pack"]["bound"]
+    out["scale_targets_met"] = (
+        "meets" if all(at[m]["ratio"] <= t for m, t in result["targets"].items())
+        else "misses"
+    )  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m padguide.bench", description=__doc__
@@ -305,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--out", type=Path, default=Path("bench-results"), help="output folder"
+    )
+    parser.add_argument(
+        "--only", action="append", help="run only this measurement (repeatable)"
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -318,8 +510,18 @@ def main(argv: list[str] | None = None) -> int:
             (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000),
             quick=args.quick,
         ),
+        "scale": lambda: scale(
+            (10_000, 100_000)
+            if args.quick
+            else (10_000, 100_000, 1_000_000, 10_000_000)
+        ),
     }
+    unknown = set(args.only or ()) - set(jobs)
+    if unknown:
+        parser.error(f"--only takes {sorted(jobs)}, got {sorted(unknown)}")
     for name, job in jobs.items():
+        if args.only and name not in args.only:
+            continue
         start = time.perf_counter()
         result = job()
         result["provenance"] = meta
@@ -379,6 +581,49 @@ def training_summary(result: dict) -> dict:
         if packed is None
         else ("slower than padding" if packed < 1 else "faster than padding"),
     }
+
+
+def padfree_summary(result: dict) -> dict:
+    """What the padding-free chapter says about a training-step result, computed from it.
+
+    The fastest padding-free method (:data:`PADDING_FREE`) against its limit
+    (1 / efficiency over random padded batches), whether it reaches
+    :data:`PADFREE_TARGET` of that limit, and how it compares with
+    bucket-padded batches.
+    """
+    methods = result["methods"]
+    free = [m for m in PADDING_FREE[result["kind"]] if m in methods]
+    if not free:
+        raise ValueError(f"no padding-free method in this {result['kind']} result")
+    best = max(free, key=lambda m: methods[m]["speedup"])
+    share = methods[best]["speedup"] / methods[best]["limit"]
+    bucket = methods["bucket, padded"]
+    return {
+        "method": best,
+        "speedup": methods[best]["speedup"],
+        "limit": methods[best]["limit"],
+        "share": 100 * share,
+        "target": 100 * PADFREE_TARGET,
+        "meets_target": "reaches" if share >= PADFREE_TARGET else "falls short of",
+        "bucket_speedup": bucket["speedup"],
+        "vs_bucket": methods[best]["tokens_per_second"] / bucket["tokens_per_second"],
+        "beats_bucket": "faster"
+        if methods[best]["speedup"] > bucket["speedup"]
+        else "slower",
+    }
+
+
+def padfree_table(result: dict):
+    """The padding-free methods beside random and bucketed padding: one row per method."""
+    table = training_table(result)
+    shown = ["random, padded", "bucket, padded", *PADDING_FREE[result["kind"]]]
+    if result["kind"] == "transformer":
+        shown.insert(2, "packed rows, block-diagonal mask")
+    table = table.loc[[m for m in shown if m in table.index]]
+    table["share of limit"] = (
+        table["speed-up vs random"] / table["limit (1 / efficiency)"]
+    ).round(2)
+    return table
 
 
 def sparse_table(result: dict):
