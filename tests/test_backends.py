@@ -96,3 +96,64 @@ def test_controls_come_out_the_other_way_on_jax():
 def test_show_on_raises_when_a_claim_does_not_hold_there():
     with pytest.raises(claims.ClaimFailed, match="id-past-table-is-nan-on-jax"):
         on.show_on("torch", "keras.id-past-table-is-nan-on-jax")
+
+
+def test_the_matrix_compares_a_claim_only_where_it_speaks(tmp_path):
+    from padguide.recorded import (
+        NOT_THIS_BACKEND,
+        differences,
+        load_reports,
+        matrix_table,
+    )
+
+    def report(label, backend, outcomes):
+        results = [
+            {
+                "id": cid,
+                "statement": "S.",
+                "outcome": out,
+                "evidence": 1,
+                "detail": "",
+                **extra,
+            }
+            for cid, (out, extra) in outcomes.items()
+        ]
+        return {
+            "label": label,
+            "keras_module": "keras",
+            "keras_backend": backend,
+            "versions": {},
+            "results": results,
+        }
+
+    tf_only, jax_only, anywhere = (
+        {"backends": ["tensorflow"]},
+        {"backends": ["jax"]},
+        {},
+    )
+    book = report(
+        "book",
+        "tensorflow",
+        {
+            "k.tf": ("holds", tf_only),
+            "k.jax": ("not applicable", jax_only),
+            "k.any": ("holds", anywhere),
+        },
+    )
+    jax = report(
+        "jax",
+        "jax",
+        {
+            "k.tf": ("not applicable", tf_only),
+            "k.jax": ("holds", jax_only),
+            "k.any": ("fails", anywhere),
+        },
+    )
+    (tmp_path / "book.json").write_text(json.dumps(book))
+    (tmp_path / "jax.json").write_text(json.dumps(jax))
+    reports = load_reports(tmp_path)
+    table = matrix_table(reports)
+    assert table.loc["k.tf", "jax"] == NOT_THIS_BACKEND
+    assert table.loc["k.jax", "book"] == NOT_THIS_BACKEND
+    assert table.loc["k.jax", "jax"] == "holds"
+    assert [d["claim"] for d in differences(reports)] == ["k.any"]

@@ -28,6 +28,7 @@ __all__ = [
     "differences_table",
     "load_reports",
     "matrix_table",
+    "speaks_for",
     "sparse_glue",
     "training_glue",
     "version_sets",
@@ -148,11 +149,26 @@ def _outcomes(report: dict) -> dict[str, dict]:
     return {r["id"]: r for r in report["results"]}
 
 
+NOT_THIS_BACKEND = "not this backend"
+"""A matrix cell whose claim does not speak for the set's Keras backend."""
+
+
+def speaks_for(report: dict, result: dict) -> bool:
+    """Whether a recorded claim speaks for the Keras backend its report ran on.
+
+    Reports name their backend (``keras_backend``) and results the backends
+    they speak for (``backends``, empty: any); older reports name neither.
+    """
+    backends = result.get("backends") or []
+    return not backends or report.get("keras_backend", "tensorflow") in backends
+
+
 def matrix_table(reports: dict[str, dict]):
     """One row per claim, one column per set of versions: the outcome there.
 
     An outcome is marked "(evidence differs)" when it equals the book's but the
-    evidence does not.
+    evidence does not, and "not this backend" where the claim does not speak for
+    the set's Keras backend (a claim about JAX in a TensorFlow set).
     """
     import pandas as pd
 
@@ -165,6 +181,8 @@ def matrix_table(reports: dict[str, dict]):
             got = outcomes.get(claim_id)
             if got is None:
                 cells[claim_id] = "missing"
+            elif not speaks_for(report, got):
+                cells[claim_id] = NOT_THIS_BACKEND
             elif (
                 got["outcome"] == ref["outcome"] and got["evidence"] != ref["evidence"]
             ):
@@ -178,9 +196,13 @@ def matrix_table(reports: dict[str, dict]):
 
 
 def differences(reports: dict[str, dict]) -> list[dict]:
-    """Claims whose outcome differs from the book's, with both statements of evidence."""
+    """Claims whose outcome differs from the book's, with both statements of evidence.
+
+    A claim is compared only between sets whose Keras backend it speaks for.
+    """
     labels = list(reports)
     reference = _outcomes(reports[labels[0]])
+    reference_report = reports[labels[0]]
     found = []
     for label in labels[1:]:
         outcomes = _outcomes(reports[label])
@@ -188,6 +210,10 @@ def differences(reports: dict[str, dict]) -> list[dict]:
             got = outcomes.get(
                 claim_id, {"outcome": "missing", "evidence": None, "detail": ""}
             )
+            if not (
+                speaks_for(reference_report, ref) and speaks_for(reports[label], got)
+            ):
+                continue
             if got["outcome"] != ref["outcome"]:
                 found.append({
                     "claim": claim_id,
