@@ -214,13 +214,14 @@ for _layer, _slug in _PASS_ON.items():
 @claim(
     "keras.conv1d-drops-mask",
     framework="keras",
-    statement="Conv1D does not support masking: Keras warns, and its output carries no mask, "
-    "so the mask stops there for every layer after it.",
+    statement="Conv1D does not support masking: its output carries no mask, so the mask stops "
+    "there for every layer after it; Keras 3 warns when that happens.",
 )
 def conv1d_drops_mask():
     r = _pk().layer_masking("Conv1D")
+    warned = bool(r.warning) or not is_keras3(get_keras())
     return Evidence(
-        bool(r.warning) and not r.output_has_mask,
+        warned and not r.output_has_mask,
         {"output_has_mask": r.output_has_mask, "warning": r.warning[:80]},
     )
 
@@ -228,11 +229,13 @@ def conv1d_drops_mask():
 @claim(
     "keras.multi-head-attention-ignores-pad-keys",
     framework="keras",
-    statement="After Embedding(mask_zero=True), MultiHeadAttention gives every pad key an "
-    "attention score of exactly 0, from every query; without the mask the pad keys get "
-    "attention.",
+    statement="After Embedding(mask_zero=True), Keras 3's MultiHeadAttention gives every pad "
+    "key an attention score of exactly 0, from every query; without the mask the pad keys "
+    "get attention.",
 )
 def multi_head_attention_ignores_pad_keys():
+    if not is_keras3(get_keras()):
+        raise NotApplicable("checked on Keras 3's MultiHeadAttention")
     masked = _pk().mha_attention_to_padding()
     free = _pk().mha_attention_to_padding(mask_zero=False)
     return Evidence(
@@ -260,12 +263,13 @@ def global_average_pooling_all_padding_nan():
 @claim(
     "keras.global-max-pooling-drops-mask",
     framework="keras",
-    statement="GlobalMaxPooling1D ignores the mask (Keras warns): padding changes its result.",
+    statement="GlobalMaxPooling1D ignores the mask (Keras 3 warns): padding changes its result.",
 )
 def global_max_pooling_drops_mask():
     r = _pk().layer_masking("GlobalMaxPooling1D")
+    warned = bool(r.warning) or not is_keras3(get_keras())
     return Evidence(
-        not r.padded_equals_unpadded and bool(r.warning),
+        not r.padded_equals_unpadded and warned,
         {"max_difference_padded_vs_unpadded": r.max_difference, "warning": r.warning},
     )
 
