@@ -58,6 +58,8 @@ SUBJECTS = (
     "compare",
     "huggingface",
     "masks",
+    "padfree",
+    "ragged",
 )
 """The subject modules, in the order the Claims page lists them."""
 
