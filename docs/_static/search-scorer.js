@@ -37,7 +37,7 @@ var Scorer = {
 const PadguideSearch = {
   REFERENCE: new Set(["api", "claims", "versions", "build-report", "genindex"]),
   // Points per query word found among a page's index entries.
-  PER_WORD: 6,
+  PER_WORD: 10,
   _words: null,
   _query: null,
 
