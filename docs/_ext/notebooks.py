@@ -121,20 +121,28 @@ def _is_executed(app, docname: str) -> bool:
     return "kernelspec" in app.env.metadata.get(docname, {})
 
 
+def _executed_notebook(app, docname: str) -> Path:
+    """Where MyST-NB leaves the page's notebook, outputs included."""
+    return Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+
+
 def _point_download_button(app, pagename, templatename, context, doctree):
-    if doctree is not None and _is_executed(app, pagename):
+    if (
+        doctree is not None
+        and _is_executed(app, pagename)
+        and _executed_notebook(app, pagename).exists()
+    ):
         context["ipynb_source"] = pagename + ".ipynb"
 
 
 def _write_notebooks(app, exception):
     if exception is not None or app.builder.format != "html":
         return
-    executed = Path(app.outdir).parent / "jupyter_execute"
     repository = app.config.html_theme_options["repository_url"]
     for docname in sorted(app.env.found_docs):
-        if not _is_executed(app, docname):
+        source = _executed_notebook(app, docname)
+        if not _is_executed(app, docname) or not source.exists():
             continue
-        source = executed / f"{docname}.ipynb"
         notebook = json.loads(source.read_text(encoding="utf-8"))
         target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
