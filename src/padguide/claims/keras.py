@@ -339,10 +339,12 @@ def minus_one_is_last_row():
     rows = {"tensorflow": r.minus_100_reads_row, **others}
     return Evidence(
         r.minus_one_is_last_row
+        and r.minus_input_dim_is_first_row
         and all(row == 1000 - 100 for row in rows.values())
         and bool(r.below_minus_input_dim_error),
         {
             "minus_one_is_last_row": r.minus_one_is_last_row,
+            "minus_input_dim_is_first_row": r.minus_input_dim_is_first_row,
             "row_read_by_minus_100_in_Embedding(1000, 2)": rows,
             "minus_input_dim_minus_1_error": r.below_minus_input_dim_error,
         },

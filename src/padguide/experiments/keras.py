@@ -333,6 +333,8 @@ class OutOfRange:
     input_dim_error: str
     minus_100_reads_row: int | None
     """In ``Embedding(1000, 2)``, the row id -100 reads (``None`` if it raised)."""
+    minus_input_dim_is_first_row: bool
+    """Whether id ``-input_dim`` read row 0."""
     below_minus_input_dim_error: str
     """What id ``-input_dim - 1`` raised."""
     tf_gather_minus_one_error: str
@@ -347,7 +349,13 @@ def out_of_range_run(seed: int = 0) -> OutOfRange:
     emb.build((None,))
     errors = {}
     looked_up = {}
-    for name, ids in (("minus_one", [-1]), ("input_dim", [5]), ("below", [-6])):
+    cases = (
+        ("minus_one", [-1]),
+        ("input_dim", [5]),
+        ("minus_input_dim", [-5]),
+        ("below", [-6]),
+    )
+    for name, ids in cases:
         try:
             looked_up[name] = np.asarray(emb(np.array(ids)))[0]
             errors[name] = ""
@@ -376,6 +384,8 @@ def out_of_range_run(seed: int = 0) -> OutOfRange:
         errors["minus_one"],
         errors["input_dim"],
         minus_100,
+        "minus_input_dim" in looked_up
+        and bool(np.allclose(looked_up["minus_input_dim"], emb.embeddings.numpy()[0])),
         errors["below"],
         gather_error,
     )
