@@ -561,3 +561,156 @@ def test_keras_recipes_run_inside_a_compiled_function():
         strict=True,
     ):
         np.testing.assert_allclose(as_np(got), want, rtol=TOL, atol=TOL)
+
+
+# --- recipes where people put them: eager tensors, half precision, unknown shapes ------------
+# Each test below failed on the recipes as they were before "values are checked
+# when concrete" (see tests/test_contexts.py for the whole context matrix).
+
+BAD_TENSOR_CALLS = [
+    ("lengths_to_mask", lambda: pk.lengths_to_mask(tf.constant([5, 1]), max_len=3), ValueError, r"lengths\[0\]=5 exceeds max_len=3"),
+    ("mask 2", lambda: pk.masked_mean(tf.zeros((1, 3)), tf.constant([[1, 2, 0]])), TypeError, "mask must be boolean or hold only 0 and 1"),
+    ("mask -1", lambda: pk.masked_sum(tf.zeros((1, 3)), tf.constant([[1, -1, 0]])), TypeError, "mask must be boolean"),
+    ("mask 0.5", lambda: pk.masked_softmax(tf.zeros((1, 3)), tf.constant([[1.0, 0.5, 0.0]])), TypeError, "mask must be boolean"),
+    ("mask max", lambda: pk.masked_max(tf.zeros((1, 3)), tf.constant([[3, 0, 0]])), TypeError, "mask must be boolean"),
+    ("to_left_padding", lambda: pk.to_left_padding(tf.zeros((2, 3)), tf.constant([4, 1])), ValueError, r"lengths must lie in \[0, 3\]"),
+    ("to_right_padding", lambda: pk.to_right_padding(tf.zeros((2, 3)), tf.constant([-1, 1])), ValueError, "lengths must lie in"),
+    ("target -1", lambda: pk.masked_cross_entropy(tf.zeros((1, 2, 3)), tf.constant([[-1, 0]]), tf.constant([[True, False]])), ValueError, "targets at real positions"),
+    ("target 0.5", lambda: pk.masked_cross_entropy(tf.zeros((1, 2, 3)), tf.constant([[0.5, 0.0]]), tf.constant([[True, False]])), TypeError, "targets must hold integer class ids"),
+    ("embedding id -1", lambda: pk.PaddingIdxEmbedding(5, 2)(tf.constant([[1, -1]])), ValueError, r"ids must lie in \[0, input_dim=5\)"),
+    ("attention_mask", lambda: pk.attention_mask(tf.constant([[1, 2]])), TypeError, "mask must be boolean"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [c[1:] for c in BAD_TENSOR_CALLS],
+    ids=[c[0] for c in BAD_TENSOR_CALLS],
+)
+def test_keras_checks_values_of_eager_tensors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_half_precision_sums_do_not_overflow():
+    big = np.full(
+        (1, 100), 1000.0, np.float16
+    )  # a plain mean is 1000, a float16 sum inf
+    many = np.ones((1, 70_000), np.float16)  # more positions than float16 counts
+    ones = np.ones((1, 70_000), bool)
+    logits = np.zeros((1, 16_384, 67), np.float16)  # ~4.2 per token: 68,900 in all
+    targets, mask = np.zeros((1, 16_384), np.int64), np.ones((1, 16_384), bool)
+    for dtype in (torch.float16, torch.bfloat16):
+        assert (
+            float(
+                pt.masked_mean(
+                    torch.as_tensor(big).to(dtype), torch.ones(1, 100, dtype=torch.bool)
+                )
+            )
+            == 1000
+        )
+        assert (
+            float(
+                pt.masked_mean(torch.as_tensor(many).to(dtype), torch.as_tensor(ones))
+            )
+            == 1
+        )
+        loss = pt.masked_cross_entropy(
+            torch.as_tensor(logits).to(dtype),
+            torch.as_tensor(targets),
+            torch.as_tensor(mask),
+        )
+        assert loss.dtype == dtype
+        assert abs(float(loss) - np.log(67)) < 0.02
+    for dtype in ("float16", "bfloat16"):
+        half = lambda a, d=dtype: keras.ops.cast(a, d)
+        assert float(pk.masked_mean(half(big), np.ones((1, 100), bool))[0]) == 1000
+        assert float(pk.masked_mean(half(many), ones)[0]) == 1
+        loss = pk.masked_cross_entropy(half(logits), targets, mask)
+        assert keras.backend.standardize_dtype(loss.dtype) == dtype
+        assert abs(float(loss) - np.log(67)) < 0.02
+    assert float(pn.masked_mean(big, np.ones((1, 100), bool))[0]) == 1000
+    assert float(pn.masked_mean(many, ones)[0]) == 1
+    assert (
+        abs(float(pn.masked_cross_entropy(logits, targets, mask)) - np.log(67)) < 0.02
+    )
+    assert np.isfinite(pn.masked_cross_entropy(logits, targets, mask))  # fmt: skip
+
+
+def test_keras_recipes_build_on_unknown_batch_and_time_and_in_bfloat16():
+    class Probe(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def compute_mask(self, inputs, mask=None):
+            return None
+
+        def call(self, h, mask=None):
+            lengths = pk.mask_to_lengths(mask)
+            return (
+                pk.masked_softmax(keras.ops.sum(h, -1), mask),
+                pk.to_left_padding(h, lengths),
+                pk.to_right_padding(h, lengths),
+                pk.attention_mask(mask, causal=True),
+                pk.masked_max(h, mask),
+            )
+
+    ids = keras.Input((None,), dtype="int32")
+    outputs = Probe()(keras.layers.Embedding(9, 3, mask_zero=True)(ids))
+    model = keras.Model(ids, outputs)
+    batch = np.array([[3, 4, 0], [5, 0, 0]])
+    got = [as_np(o) for o in model(batch)]
+    assert got[3].shape == (2, 3, 3)
+    h = tf.constant(np.random.default_rng(0).standard_normal((2, 3, 4)), tf.bfloat16)
+    mask = batch != 0
+    np.testing.assert_allclose(as_np(pk.masked_max(h, mask)).astype(np.float32), pn.masked_max(as_np(h).astype(np.float32), mask))  # fmt: skip
+    probs = pk.masked_softmax(h[..., 0], mask)
+    assert keras.backend.standardize_dtype(probs.dtype) == "bfloat16"
+    np.testing.assert_allclose(as_np(probs).astype(np.float32), pn.masked_softmax(as_np(h[..., 0]).astype(np.float32), mask), atol=1e-2)  # fmt: skip
+
+
+def test_masked_cross_entropy_works_as_a_compiled_keras_loss():
+    keras.utils.set_random_seed(0)
+    ids = keras.Input((None,), dtype="int32")
+    logits = keras.layers.Dense(5)(keras.layers.Embedding(5, 3, mask_zero=True)(ids))
+    model = keras.Model(ids, logits)
+    model.compile("sgd", loss=lambda y, p: pk.masked_cross_entropy(p, y, y != 0))
+    batch = np.array([[1, 2, 0], [3, 0, 0]])
+    loss = model.evaluate(batch, batch, verbose=0)
+    want = pn.masked_cross_entropy(as_np(model(batch)), batch, batch != 0)
+    np.testing.assert_allclose(loss, want, rtol=1e-5)
+
+
+def test_torch_recipes_accept_lists_and_numpy():
+    x, mask = np.ones((2, 3, 2), np.float32), [[1, 1, 0], [1, 0, 0]]
+    assert pt.masked_mean(x, mask).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert pt.masked_sum(x.tolist(), mask).tolist() == [[2.0, 2.0], [1.0, 1.0]]
+    assert pt.masked_max(x, mask).shape == (2, 2)
+    assert pt.masked_softmax(x[..., 0], mask)[0].tolist() == [0.5, 0.5, 0.0]
+    assert pt.to_left_padding([[7, 8, 0]], [2]).tolist() == [[0, 7, 8]]
+    assert pt.to_right_padding(np.array([[0, 7, 8]]), np.array([2])).tolist() == [
+        [7, 8, 0]
+    ]
+    assert float(pt.masked_cross_entropy(x, [[0, 1, 0], [1, 0, 0]], mask)) > 0
+    assert pt.mask_from_ids([[3, 0]]).tolist() == [[True, False]]
+    assert pt.key_padding_mask(mask).tolist() == [
+        [False, False, True],
+        [False, True, True],
+    ]
+    assert pt.sdpa_mask(mask).shape == (2, 1, 3, 3)  # fmt: skip
+
+
+# Keras' own Dense.save_own_variables converts a tf.Variable with np.array (NumPy 2 warns).
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_keras_layers_load_without_custom_objects(tmp_path):
+    ids = keras.Input((None,), dtype="int32")
+    model = keras.Model(
+        ids, pk.MaskedDense(2)(pk.PaddingIdxEmbedding(6, 3, padding_idx=1)(ids))
+    )
+    batch = np.array([[2, 3, 1]])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(as_np(loaded(batch)), as_np(model(batch)))
+    assert {type(layer).__name__ for layer in loaded.layers} >= {"MaskedDense", "PaddingIdxEmbedding"}  # fmt: skip

@@ -516,6 +516,7 @@ class PaddingIdxEmbedding(keras.layers.Layer):
         self.supports_masking = True
 
     def _zero_pad_row(self, weights):
+        weights = keras.ops.convert_to_tensor(weights)  # a variable's value (JAX)
         rows = keras.ops.arange(self.input_dim)
         return keras.ops.where(
             keras.ops.expand_dims(rows == self.padding_idx, -1), 0.0, weights
