@@ -28,8 +28,8 @@ __all__ = [
     "differences_table",
     "load_reports",
     "matrix_table",
-    "speaks_for",
     "sparse_glue",
+    "speaks_for",
     "training_glue",
     "version_sets",
 ]
