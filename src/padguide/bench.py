@@ -330,27 +330,29 @@ def scale(ns=(10_000, 100_000, 1_000_000, 10_000_000), repeats: int = 3) -> dict
     """Seconds per call of every sampler and ``pack`` against ``np.argsort``, at each ``n``.
 
     The same lengths for every method at one ``n``; the fastest of
-    ``repeats`` calls (one call at 10⁷ and above, as the spread there is small
-    against the time). ``pack`` also records its rows against the bound
-    ``ceil(tokens / 2048)``.
+    ``repeats`` rounds over all methods (two at 10⁷ and above). ``pack`` also
+    records its rows against the bound ``ceil(tokens / 2048)``.
     """
     rows = []
+    methods = {"np.argsort": np.argsort, **SCALE_METHODS}
     for n in ns:
         lengths = scale_lengths(int(n))
-        runs = repeats if n < 10_000_000 else 1
-        methods = {"np.argsort": np.argsort, **SCALE_METHODS}
-        for name, method in methods.items():
-            times = []
-            for _ in range(runs):
+        times: dict[str, list[float]] = {name: [] for name in methods}
+        extra: dict[str, int] = {}
+        # Rounds over every method, so that a busy moment slows all of them alike.
+        for _ in range(repeats if n < 10_000_000 else 2):
+            for name, method in methods.items():
                 start = time.perf_counter()
                 out = method(lengths)
-                times.append(time.perf_counter() - start)
-            row = {"n": int(n), "method": name, "seconds": min(times)}
-            if name == "pack":
-                row["rows"] = len(out.rows)
-                row["bound"] = -(-int(lengths.sum()) // out.capacity)
-            rows.append(row)
-            del out
+                times[name].append(time.perf_counter() - start)
+                if name == "pack":
+                    extra = {"rows": len(out.rows),
+                             "bound": -(-int(lengths.sum()) // out.capacity)}  # fmt: skip
+                del out
+        for name in methods:
+            row = {"n": int(n), "method": name, "seconds": min(times[name]),
+                   "all_seconds": times[name]}  # fmt: skip
+            rows.append({**row, **(extra if name == "pack" else {})})
     base = {r["n"]: r["seconds"] for r in rows if r["method"] == "np.argsort"}
     for r in rows:
         r["ratio"] = r["seconds"] / base[r["n"]]
@@ -395,6 +397,10 @@ def scale_summary(result: dict) -> dict:
         out[f"scale_{key}_target"] = result["targets"][method]
         out[f"scale_{key}_exponent"] = result["exponents"].get(method, float("nan"))
     out["scale_pack_extra"] = at["pack"]["rows"] - at["pack"]["bound"]
+    meta = result.get("provenance", {})
+    if meta:
+        out["scale_meta"] = (f"{meta['command']} on {meta['machine']['processor']}, "
+                             f"{meta['machine']['cpus']} CPUs, {meta['date']}")  # fmt: skip
     out["scale_targets_met"] = (
         "meets" if all(at[m]["ratio"] <= t for m, t in result["targets"].items())
         else "misses"
