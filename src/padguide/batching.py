@@ -345,9 +345,11 @@ def bucket_batches(
     share of an example's batch-mates that should meet it again in the next
     epoch (0 = fully reshuffled, 1 = the same batches; see
     :func:`batchmate_overlap`), and :func:`overlap_width` finds the narrowest
-    noise that stays below it on these lengths. A large corpus gets little
-    noise (it has many examples of nearly every length), a small one much
-    more. ``width`` sets the noise directly instead; ``width=math.inf`` gives
+    noise predicted to stay below it on these lengths. It is a prediction:
+    on a corpus of a few dozen batches the measured overlap can come out a
+    little above the target (the cost chapter shows it for every play). A
+    large corpus gets little noise (it has many examples of nearly every
+    length), a small one much more. ``width`` sets the noise directly instead; ``width=math.inf`` gives
     random batches. Noise in log space treats short and long sequences alike:
     a 3-token and a 4-token speech mix as readily as 300 and 400 tokens.
 
