@@ -183,22 +183,19 @@ def batch_normalization_uses_mask():
 
 
 _PASS_ON = {
-    "Dropout": "dropout",
-    "LayerNormalization": "layer-normalization",
-    "Activation": "activation",
-    "Dense": "dense",
+    "Dropout": ("dropout", "Dropout (inference mode)"),
+    "LayerNormalization": ("layer-normalization", "LayerNormalization"),
+    "Activation": ("activation", "Activation('tanh')"),
 }
 
-for _layer, _slug in _PASS_ON.items():
-    if _layer == "Dense":
-        continue
+for _layer, (_slug, _name) in _PASS_ON.items():
 
     @claim(
         f"keras.{_slug}-passes-mask-on",
         framework="keras",
-        statement=f"{_layer} passes the mask on unchanged: its output carries the mask, and "
-        "it works on each position alone, so its outputs at pad positions are computed from "
-        "row 0.",
+        statement=f"{_name} passes the mask on without applying it: its output carries the "
+        "mask, and it works on each position alone, so its outputs at pad positions are "
+        "computed from row 0, not zero.",
     )
     def layer_passes_mask_on(layer=_layer):
         r = _pk().layer_masking(layer)
@@ -498,9 +495,13 @@ def attention_mask_true_attends():
     statement="keras.utils.pad_sequences pads (and truncates) on the left by default.",
 )
 def pad_sequences_pads_left():
-    padded = _pk().pad_sequences_default()
+    padded, truncated = _pk().pad_sequences_default()
     return Evidence(
-        padded == [[1, 2, 3], [0, 0, 4]], {"pad_sequences([[1, 2, 3], [4]])": padded}
+        padded == [[1, 2, 3], [0, 0, 4]] and truncated == [[2, 3]],
+        {
+            "pad_sequences([[1, 2, 3], [4]])": padded,
+            "pad_sequences([[1, 2, 3]], maxlen=2)": truncated,
+        },
     )
 
 

@@ -635,10 +635,14 @@ def polarity_keras(seed: int = 0) -> dict[str, str]:
     }
 
 
-def pad_sequences_default() -> list[list[int]]:
-    """``keras.utils.pad_sequences`` on ``[[1, 2, 3], [4]]`` with its defaults."""
+def pad_sequences_default() -> tuple[list[list[int]], list[list[int]]]:
+    """``keras.utils.pad_sequences`` with its defaults: ``[[1, 2, 3], [4]]`` padded, and
+    ``[[1, 2, 3]]`` truncated to ``maxlen=2``."""
     K = get_keras()
-    return K.utils.pad_sequences([[1, 2, 3], [4]]).tolist()
+    return (
+        K.utils.pad_sequences([[1, 2, 3], [4]]).tolist(),
+        K.utils.pad_sequences([[1, 2, 3]], maxlen=2).tolist(),
+    )
 
 
 _TAKE_SCRIPT = """
