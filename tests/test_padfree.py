@@ -111,3 +111,60 @@ def test_ragged_batch_has_no_pad_in_its_gradient():
     assert r.gradient_ids == sum(len(s) for s in sequences)
     assert r.padded_gradient_ids == len(sequences) * max(len(s) for s in sequences)
     assert r.padded_gradient_pad_ids == r.padded_gradient_ids - r.gradient_ids
+
+
+def _fake_result(kind):
+    from padguide import bench
+
+    def method(efficiency, speedup):
+        base_eff = 0.2
+        return {"initial_loss": 8.0, "steps": 10, "efficiency": efficiency,
+                "seconds": 1.0 / speedup, "tokens_per_second": 1000.0 * speedup,
+                "speedup": speedup, "limit": efficiency / base_eff}  # fmt: skip
+
+    methods = {"random, padded": method(0.2, 1.0), "bucket, padded": method(0.8, 3.5)}
+    for i, name in enumerate(bench.PADDING_FREE[kind]):
+        methods[name] = method(1.0, 3.0 + i)
+    return {"kind": kind, "methods": methods}
+
+
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_padfree_summary_picks_the_fastest_padding_free_method(kind):
+    from padguide import bench
+
+    result = _fake_result(kind)
+    summary = bench.padfree_summary(result)
+    assert summary["method"] == bench.PADDING_FREE[kind][-1]
+    assert summary["limit"] == pytest.approx(5.0)
+    assert summary["share"] == pytest.approx(100 * summary["speedup"] / 5.0)
+    assert summary["target"] == pytest.approx(85)
+    expected = "reaches" if summary["speedup"] >= 0.85 * 5.0 else "falls short of"
+    assert summary["meets_target"] == expected
+    assert summary["beats_bucket"] == (
+        "faster" if summary["speedup"] > 3.5 else "slower"
+    )
+    table = bench.padfree_table(result)
+    assert list(table.index) == [
+        "random, padded",
+        "bucket, padded",
+        *bench.PADDING_FREE[kind],
+    ]
+    assert table.loc["random, padded", "share of limit"] == 1.0
+
+
+def test_padfree_summary_needs_a_padding_free_method():
+    from padguide import bench
+
+    result = _fake_result("lstm")
+    for name in bench.PADDING_FREE["lstm"]:
+        del result["methods"][name]
+    with pytest.raises(ValueError, match="no padding-free method"):
+        bench.padfree_summary(result)
+
+
+def test_table_labels_rows_and_puts_controls_last(runs):
+    table = padfree.table(runs)
+    assert list(table.index[-2:]) == [padfree.ROW_LABELS[c] for c in padfree.CONTROLS]
+    assert table.loc["jagged nested tensor + SDPA", "token slots computed"] == sum(
+        len(s) for s in padfree.speeches()[0]
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "packing_for",
     "quiet",
     "speeches",
+    "table",
 ]
 
 SEED = 0
@@ -532,3 +533,39 @@ def boundary_loss(count: int = COUNT) -> BoundaryLoss:
             )
             crossing += int((whole & ~own).sum())
     return BoundaryLoss(alone, per_seq, shifted, int((lengths - 1).sum()), crossing)
+
+
+ROW_LABELS = {
+    "padded": "padded batch, key-padding mask",
+    "jagged": "jagged nested tensor + SDPA",
+    "packed, per-sequence attention": "packed rows, per-sequence attention",
+    "packed, block-diagonal mask": "packed rows, block-diagonal mask",
+    "packed, flex_attention document mask": "packed rows, flex_attention document mask",
+    "packed, no document mask": "control: packed rows, no document mask",
+    "packed, positions run on": "control: packed rows, positions run on",
+}
+"""How the page's table labels each run."""
+
+
+def table(runs: dict[str, Run]):
+    """The runs as a table, rows labelled by method, controls last."""
+    import pandas as pd
+
+    rows = {
+        ROW_LABELS[name]: {
+            "token slots computed": run.tokens_computed,
+            "largest output difference": run.output_error,
+            "largest gradient difference": run.gradient_error,
+            "largest gradient into another sequence": run.cross_gradient,
+        }
+        for name, run in sorted(runs.items(), key=lambda kv: kv[0] in CONTROLS)
+    }
+    frame = pd.DataFrame(rows).T
+    frame["token slots computed"] = frame["token slots computed"].astype(int)
+    for column in frame.columns[1:]:  # "—": flex_attention gives no gradient on the CPU
+        frame[column] = [("—" if np.isnan(x) else f"{x:.1e}") for x in frame[column]]
+    return frame
+
+
+CONTROLS = ("packed, no document mask", "packed, positions run on")
+"""The runs that drop one cause each."""
