@@ -20,7 +20,10 @@ from padguide import batching as B
 from padguide.provenance import provenance
 
 __all__ = [
+    "PADDING_FREE",
     "crossover",
+    "padfree_summary",
+    "padfree_table",
     "recipe_cost",
     "recipe_cost_table",
     "scale",
@@ -92,6 +95,10 @@ def _loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # 
     import torch
     import torch.nn.functional as F
 
+    if method in PADDING_FREE[kind]:
+        return _padfree_loss_sum(
+            model, kind, method, sequences, lengths, batch, packing
+        )
     if packing is not None:  # one packed row of the transformer
         row_members = batch
         ids = np.zeros(packing.capacity, dtype=np.int64)
@@ -139,6 +146,79 @@ def _loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # 
     return F.cross_entropy(logits[real], ids[real], reduction="sum"), int(real.sum())
 
 
+PADDING_FREE = {
+    "lstm": ("random, PackedSequence end to end", "bucket, PackedSequence end to end"),
+    "transformer": (
+        "random, padding-free (per-sequence attention)",
+        "random, jagged (nested tensors + SDPA)",
+        "packed rows, document mask (per-sequence attention)",
+    ),
+}
+"""The padding-free methods of each model: no step computes a pad token (packed
+rows: only a row's unused tail). Every other method pads."""
+
+PADFREE_TARGET = 0.85
+"""The share of its limit the best padding-free method aims at (issue 12)."""
+
+
+def _encode_flat(model, h, attend):
+    """``model["encoder"]`` applied to a flat run of tokens ``(tokens, dim)``, same weights.
+
+    ``attend`` maps q, k, v of shape ``(tokens, heads, head_dim)`` and keeps
+    attention within each sequence; everything else acts on each token alone.
+    """
+    import torch.nn.functional as F
+
+    for layer in model["encoder"].layers:
+        sa = layer.self_attn
+        qkv = F.linear(h, sa.in_proj_weight, sa.in_proj_bias)
+        q, k, v = qkv.unflatten(-1, (3, sa.num_heads, sa.head_dim)).unbind(-3)
+        h = layer.norm1(h + sa.out_proj(attend(q, k, v).flatten(-2)))
+        h = layer.norm2(h + layer.linear2(layer.activation(layer.linear1(h))))
+    return h
+
+
+def _padfree_loss_sum(model, kind, method, sequences, lengths, batch, packing=None):  # noqa: PLR0917
+    """:func:`_loss_sum` of a padding-free method: only real tokens go through the model."""
+    import torch
+    import torch.nn.functional as F
+    from torch.nn.utils.rnn import PackedSequence, pack_sequence
+
+    from padguide.experiments import padfree
+
+    if kind == "lstm":  # embedding, LSTM and head all on the PackedSequence's data
+        ids = pack_sequence(
+            [torch.as_tensor(sequences[i]) for i in batch], enforce_sorted=False
+        )
+        x = PackedSequence(model["embed"](ids.data), ids.batch_sizes,
+                           ids.sorted_indices, ids.unsorted_indices)  # fmt: skip
+        out, _ = model["rnn"](x)
+        logits = model["head"](out.data)
+        return F.cross_entropy(logits, ids.data, reduction="sum"), len(ids.data)
+    sizes = [int(lengths[i]) for i in batch]
+    ids = torch.as_tensor(np.concatenate([sequences[i] for i in batch]))
+    positions = torch.cat([torch.arange(n) for n in sizes])
+    # A packed row: its unused tail is one more segment, with no loss.
+    if packing is not None:
+        tail = packing.capacity - sum(sizes)
+        if tail:
+            sizes = [*sizes, tail]
+            ids = torch.cat([ids, torch.zeros(tail, dtype=ids.dtype)])
+            positions = torch.cat([positions, torch.zeros(tail, dtype=positions.dtype)])
+    if "jagged" in method:
+        offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)]))
+        attend = padfree.jagged_attention(offsets)
+    else:
+        attend = padfree.segment_attention(sizes)
+    with padfree.quiet():
+        h = _encode_flat(
+            model, model["embed"](ids) + model["position"](positions), attend
+        )
+    logits = model["head"](h)
+    real = ids != 0
+    return F.cross_entropy(logits[real], ids[real], reduction="sum"), int(real.sum())
+
+
 def training_step(
     kind: str = "lstm",
     *,
@@ -166,6 +246,8 @@ def training_step(
     methods += ["budget, random order", "budget, bucket order"]
     if kind == "transformer":
         methods += ["packed rows, block-diagonal mask"]
+    # Jagged attention is slow on the CPU: the full run measures it, --quick (CI) skips it.
+    methods += [m for m in PADDING_FREE[kind] if not (quick and "jagged" in m)]
     capacity = int(lengths.max())
     packing = B.pack(lengths, capacity)
     initial = _models(kind, vocab, seed).state_dict()
@@ -182,6 +264,8 @@ def training_step(
             slots = sum(len(b) * int(lengths[b].max()) for b in batches)
             if "pack_padded_sequence" in method:
                 slots = int(lengths.sum())  # the RNN steps only over real tokens
+            if method in PADDING_FREE[kind]:
+                slots = int(lengths.sum())  # no padding slot anywhere
         with torch.no_grad():  # loss parity: same data, same weights, any batching
             total, count = 0.0, 0
             for batch in batches:
@@ -332,27 +416,29 @@ def scale(ns=(10_000, 100_000, 1_000_000, 10_000_000), repeats: int = 3) -> dict
     """Seconds per call of every sampler and ``pack`` against ``np.argsort``, at each ``n``.
 
     The same lengths for every method at one ``n``; the fastest of
-    ``repeats`` calls (one call at 10⁷ and above, as the spread there is small
-    against the time). ``pack`` also records its rows against the bound
-    ``ceil(tokens / 2048)``.
+    ``repeats`` rounds over all methods (two at 10⁷ and above). ``pack`` also
+    records its rows against the bound ``ceil(tokens / 2048)``.
     """
     rows = []
+    methods = {"np.argsort": np.argsort, **SCALE_METHODS}
     for n in ns:
         lengths = scale_lengths(int(n))
-        runs = repeats if n < 10_000_000 else 1
-        methods = {"np.argsort": np.argsort, **SCALE_METHODS}
-        for name, method in methods.items():
-            times = []
-            for _ in range(runs):
+        times: dict[str, list[float]] = {name: [] for name in methods}
+        extra: dict[str, int] = {}
+        # Rounds over every method, so that a busy moment slows all of them alike.
+        for _ in range(repeats if n < 10_000_000 else 2):
+            for name, method in methods.items():
                 start = time.perf_counter()
                 out = method(lengths)
-                times.append(time.perf_counter() - start)
-            row = {"n": int(n), "method": name, "seconds": min(times)}
-            if name == "pack":
-                row["rows"] = len(out.rows)
-                row["bound"] = -(-int(lengths.sum()) // out.capacity)
-            rows.append(row)
-            del out
+                times[name].append(time.perf_counter() - start)
+                if name == "pack":
+                    extra = {"rows": len(out.rows),
+                             "bound": -(-int(lengths.sum()) // out.capacity)}  # fmt: skip
+                del out
+        for name in methods:
+            row = {"n": int(n), "method": name, "seconds": min(times[name]),
+                   "all_seconds": times[name]}  # fmt: skip
+            rows.append({**row, **(extra if name == "pack" else {})})
     base = {r["n"]: r["seconds"] for r in rows if r["method"] == "np.argsort"}
     for r in rows:
         r["ratio"] = r["seconds"] / base[r["n"]]
@@ -397,6 +483,10 @@ def scale_summary(result: dict) -> dict:
         out[f"scale_{key}_target"] = result["targets"][method]
         out[f"scale_{key}_exponent"] = result["exponents"].get(method, float("nan"))
     out["scale_pack_extra"] = at["pack"]["rows"] - at["pack"]["bound"]
+    meta = result.get("provenance", {})
+    if meta:
+        out["scale_meta"] = (f"{meta['command']} on {meta['machine']['processor']}, "
+                             f"{meta['machine']['cpus']} CPUs, {meta['date']}")  # fmt: skip
     out["scale_targets_met"] = (
         "meets" if all(at[m]["ratio"] <= t for m, t in result["targets"].items())
         else "misses"
@@ -614,6 +704,49 @@ def training_summary(result: dict) -> dict:
         if packed is None
         else ("slower than padding" if packed < 1 else "faster than padding"),
     }
+
+
+def padfree_summary(result: dict) -> dict:
+    """What the padding-free chapter says about a training-step result, computed from it.
+
+    The fastest padding-free method (:data:`PADDING_FREE`) against its limit
+    (1 / efficiency over random padded batches), whether it reaches
+    :data:`PADFREE_TARGET` of that limit, and how it compares with
+    bucket-padded batches.
+    """
+    methods = result["methods"]
+    free = [m for m in PADDING_FREE[result["kind"]] if m in methods]
+    if not free:
+        raise ValueError(f"no padding-free method in this {result['kind']} result")
+    best = max(free, key=lambda m: methods[m]["speedup"])
+    share = methods[best]["speedup"] / methods[best]["limit"]
+    bucket = methods["bucket, padded"]
+    return {
+        "method": best,
+        "speedup": methods[best]["speedup"],
+        "limit": methods[best]["limit"],
+        "share": 100 * share,
+        "target": 100 * PADFREE_TARGET,
+        "meets_target": "reaches" if share >= PADFREE_TARGET else "falls short of",
+        "bucket_speedup": bucket["speedup"],
+        "vs_bucket": methods[best]["tokens_per_second"] / bucket["tokens_per_second"],
+        "beats_bucket": "faster"
+        if methods[best]["speedup"] > bucket["speedup"]
+        else "slower",
+    }
+
+
+def padfree_table(result: dict):
+    """The padding-free methods beside random and bucketed padding: one row per method."""
+    table = training_table(result)
+    shown = ["random, padded", "bucket, padded", *PADDING_FREE[result["kind"]]]
+    if result["kind"] == "transformer":
+        shown.insert(2, "packed rows, block-diagonal mask")
+    table = table.loc[[m for m in shown if m in table.index]]
+    table["share of limit"] = (
+        table["speed-up vs random"] / table["limit (1 / efficiency)"]
+    ).round(2)
+    return table
 
 
 def sparse_table(result: dict):
