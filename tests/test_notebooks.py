@@ -111,7 +111,7 @@ def test_downloaded_notebook_runs_in_a_clean_kernel(page, tmp_path):
     assert "myst_nb" not in notebooks.code_of(nb)
     assert any(cell.get("outputs") for cell in rest), "outputs are included"
     nb["cells"] = rest
-    node = nbformat.from_dict(nb)
+    node = nbformat.reads(json.dumps(nb), as_version=4)  # joins multi-line sources
     nbformat.validate(node)
     # A fresh kernel in an empty folder: nothing of the book's build is reachable.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
