@@ -41,6 +41,7 @@ import numpy as np
 import padguide.numpy as pn
 
 __all__ = [
+    "BUILD_SKIPS",
     "KERAS_CONTEXTS",
     "KERAS_RECIPES",
     "TORCH_CONTEXTS",
@@ -79,7 +80,7 @@ KERAS_CONTEXTS = (
     "compile(loss=...)",
     "save and load",
 )
-PASS, NA = "pass", "n/a"
+PASS, NA, SKIPPED = "pass", "n/a", "not run"
 
 
 def _fail(error: BaseException | str) -> str:
@@ -548,9 +549,12 @@ def _keras_save_load(keras, pk) -> dict[str, str]:
 
 
 def keras_matrix(
-    contexts: tuple[str, ...] = KERAS_CONTEXTS,
+    contexts: tuple[str, ...] = KERAS_CONTEXTS, skip: tuple[str, ...] = ()
 ) -> dict[str, dict[str, str]]:
-    """Keras recipes × contexts on this process's backend: ``{recipe: {context: cell}}``."""
+    """Keras recipes × contexts on this process's backend: ``{recipe: {context: cell}}``.
+
+    Contexts in ``skip`` are not run; their cells say so (``"not run"``).
+    """
     import keras
 
     import padguide.keras as pk
@@ -564,7 +568,9 @@ def keras_matrix(
     }
     for context in contexts:
         try:
-            if context == "eager":
+            if context in skip:
+                columns[context] = dict.fromkeys(KERAS_RECIPES, SKIPPED)
+            elif context == "eager":
                 columns[context] = _keras_eager(keras, pk)
             elif context in fits:
                 columns[context] = _keras_fit(keras, pk, **fits[context])
@@ -605,17 +611,36 @@ def _run(args: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+BUILD_SKIPS = {"torch": ("jit_compile=True",)}
+"""Keras contexts the book's build leaves to the tests, per backend: there Keras
+compiles a whole training step with ``torch.compile``, minutes on two cores."""
+
+
 def matrix(
-    backends: tuple[str, ...] = ("tensorflow", "jax", "torch"), *, torch: bool = True
+    backends: tuple[str, ...] = ("tensorflow", "jax", "torch"),
+    *,
+    torch: bool = True,
+    build: bool = False,
 ) -> dict[str, dict]:
     """Every cell: ``{"PyTorch": {recipe: {context: cell}}, "Keras (jax)": ...}``.
 
     Each column group runs in its own process (the Keras backend is fixed per
-    process), two at a time.
+    process), two at a time. ``build=True`` is the book's cheaper run:
+    PyTorch compiles with the ``aot_eager`` backend (TorchDynamo still traces
+    with ``fullgraph=True``, so a graph break fails the cell; Inductor's code
+    generation is left to the tests), and :data:`BUILD_SKIPS` are not run.
     """
-    jobs = {f"Keras ({b})": ["--backend", b] for b in backends}
+    jobs = {}
+    for b in backends:
+        skips = BUILD_SKIPS.get(b, ()) if build else ()
+        jobs[f"Keras ({b})"] = [
+            "--backend",
+            b,
+            *(a for c in skips for a in ("--skip", c)),
+        ]
     if torch:
-        jobs = {"PyTorch": ["--torch"], **jobs}
+        compiler = ["--compile-backend", "aot_eager"] if build else []
+        jobs = {"PyTorch": ["--torch", *compiler], **jobs}
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {name: pool.submit(_run, args) for name, args in jobs.items()}
         return {name: future.result() for name, future in futures.items()}
@@ -636,7 +661,7 @@ def matrix_table(result: dict[str, dict]):
     """One table per framework group: recipes as rows, contexts as columns, ✓ / ✗ / —."""
     import pandas as pd
 
-    marks = {PASS: "✓", NA: "—"}
+    marks = {PASS: "✓", NA: "—", SKIPPED: "·"}
     tables = {}
     for group, rows in result.items():
         frame = pd.DataFrame(rows).T
@@ -660,9 +685,15 @@ def main(argv: list[str] | None = None) -> int:
         "--backend", help="run the Keras recipes on this process's backend"
     )
     group.add_argument("--torch", action="store_true", help="run the PyTorch recipes")
+    parser.add_argument(
+        "--skip", action="append", default=[], help="a Keras context not to run"
+    )
+    parser.add_argument(
+        "--compile-backend", default="inductor", help="torch.compile backend"
+    )
     args = parser.parse_args(argv)
     if args.torch:
-        result = torch_matrix()
+        result = torch_matrix(backend=args.compile_backend)
     else:
         os.environ.setdefault("KERAS_BACKEND", args.backend)
         import keras
@@ -671,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"KERAS_BACKEND is {keras.backend.backend()}, not {args.backend}"
             )
-        result = keras_matrix()
+        result = keras_matrix(skip=tuple(args.skip))
     print(json.dumps(result))
     return 0
 
