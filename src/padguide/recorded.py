@@ -28,6 +28,7 @@ __all__ = [
     "differences_table",
     "load_reports",
     "matrix_table",
+    "recipe_cost_glue",
     "sparse_glue",
     "speaks_for",
     "training_glue",
@@ -59,6 +60,29 @@ def training_glue(result: dict) -> dict[str, str]:
         "rec_machine": f"{meta['machine']['processor']}, {meta['machine']['cpus']} CPUs",
         "rec_versions": ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         "rec_command": meta["command"],
+    }
+
+
+def recipe_cost_glue(result: dict) -> dict[str, object]:
+    """The values the recipes' introduction glues around the recorded recipe-cost run."""
+    meta, rows, size = result["provenance"], result["rows"], result["size"]
+    eager = [r for r in rows if r["mode"] == "eager"]
+    compiled = [r for r in rows if r["mode"] == "compiled"]
+    worst = max(eager, key=lambda r: r["overhead_pct"])
+    target = result["target_eager_overhead_pct"]
+    return {
+        "rc_meta": f"{meta['command']}, {meta['machine']['processor']}, "
+        f"{meta['machine']['cpus']} CPUs ({result['threads']} threads), {meta['date']}",
+        "rc_versions": ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        "rc_size": f"batch {size['batch']}, time {size['time']}, features {size['features']}",
+        "rc_worst": f"{worst['recipe']} ({worst['dtype']})",
+        "rc_worst_pct": worst["overhead_pct"],
+        "rc_target": target,
+        "rc_over": sum(r["overhead_pct"] > target for r in eager),
+        "rc_n": len(eager),
+        "rc_compiled_median": float(
+            sorted(r["overhead_pct"] for r in compiled)[len(compiled) // 2]
+        ),
     }
 
 
