@@ -412,9 +412,7 @@ def summary_table(run: BackendRun):
             "on the tensor" if run.traced["mask_on_attribute"] else "in its own table"
         ),
     }
-    return pd.DataFrame({"found": rows}).rename_axis(
-        f"{NAMES[run.backend]} ({run.framework})"
-    )
+    return pd.DataFrame({f"{NAMES[run.backend]} ({run.framework})": rows})
 
 
 def layers_table(run: BackendRun):
@@ -422,7 +420,7 @@ def layers_table(run: BackendRun):
     import pandas as pd
 
     table = pd.DataFrame(run.layers).T
-    return table.map(lambda v: f"{v:.1e}").rename_axis("layer")
+    return table.map(lambda v: f"{v:.1e}")
 
 
 def main(argv: list[str] | None = None) -> int:
