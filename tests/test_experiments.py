@@ -147,12 +147,6 @@ def test_experiments_reject_bad_ids(module, ids, error, match):
         module.embedding_run(ids, ["<pad>", "a", "b"])
 
 
-def test_negative_id_by_backend_reports_a_failing_backend_as_none():
-    assert pk.negative_id_by_backend(backends=("no-such-backend",)) == {
-        "no-such-backend": None
-    }
-
-
 def test_padding_invariance_controls_come_out_the_other_way():
     r = pt.padding_invariance()
     assert r["Conv1d(kernel_size=3), padding zeroed"] < 1e-5

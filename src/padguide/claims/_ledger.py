@@ -79,8 +79,8 @@ class Evidence:
     shown: Any
     """JSON-serialisable values a reader can check the statement against."""
     control: Any = None
-    """For a statement "X causes Y": what the same run gives without X (no
-    ``padding_idx``, ``weight_decay=0``, momentum 0, no mask consumer ...)."""
+    """What the same run gives without the cause X, for a statement "X causes Y"
+    (no ``padding_idx``, ``weight_decay=0``, momentum 0, no mask consumer ...)."""
     control_differs: bool | None = None
     """Whether the control came out the other way; required with a control."""
 

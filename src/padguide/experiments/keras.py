@@ -33,7 +33,6 @@ __all__ = [
     "masked_loss_run",
     "masking_table",
     "mha_attention_to_padding",
-    "negative_id_by_backend",
     "out_of_range_run",
     "pad_row_drift",
     "pad_row_under_adamw",
@@ -643,46 +642,6 @@ def pad_sequences_default() -> tuple[list[list[int]], list[list[int]]]:
         K.utils.pad_sequences([[1, 2, 3], [4]]).tolist(),
         K.utils.pad_sequences([[1, 2, 3]], maxlen=2).tolist(),
     )
-
-
-_TAKE_SCRIPT = """
-import json, numpy as np, keras
-layer = keras.layers.Embedding(1000, 2)
-layer.build((None,))
-table = keras.ops.convert_to_numpy(layer.embeddings)
-out = keras.ops.convert_to_numpy(layer(np.array([-100])))[0]
-rows = np.flatnonzero((table == out).all(axis=1)).tolist()
-print(json.dumps({"backend": keras.backend.backend(), "rows": rows}))
-"""
-
-
-def negative_id_by_backend(backends=("torch", "numpy")) -> dict[str, int | None]:
-    """The row id -100 reads in Keras 3's ``Embedding(1000, 2)`` on other backends.
-
-    Each backend runs in a fresh interpreter (Keras picks its backend once, at
-    import). ``None`` where the lookup raised or matched no single row.
-    """
-    import json
-    import os
-    import subprocess
-    import sys
-
-    found = {}
-    for backend in backends:
-        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        done = subprocess.run(
-            [sys.executable, "-c", _TAKE_SCRIPT],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        result = json.loads(lines[-1]) if done.returncode == 0 and lines else None
-        rows = result["rows"] if result and result["backend"] == backend else []
-        found[backend] = rows[0] if len(rows) == 1 else None
-    return found
 
 
 def padded_attention(seed: int = 0) -> dict[str, float]:

@@ -394,17 +394,17 @@ class BagRun:
     mean_of_real_rows: np.ndarray
     embedding_then_mean: np.ndarray
     sum_over_padded_length: np.ndarray
-    """The control for the mean: every position's row summed, divided by the padded length."""
+    """Every position's row summed, divided by the padded length (the control for the mean)."""
     pad_row: np.ndarray
     """Row 0 of the tables, written non-zero (as a pretrained table may hold it)."""
     all_pad_bag: np.ndarray
     all_pad_embedding_mean: np.ndarray
-    """The control for the all-pad bag: ``Embedding`` then ``.mean(1)``, i.e. the pad row."""
+    """``Embedding`` then ``.mean(1)`` on the all-pad bag, i.e. the pad row (its control)."""
     pad_weights: np.ndarray
     weighted_sum: np.ndarray
     sum_of_real_rows: np.ndarray
     weighted_sum_with_pads: np.ndarray
-    """The control for the weights: every row times its weight, pad positions included."""
+    """Every row times its weight, pad positions included (the control for the weights)."""
 
 
 def bag_vs_mean(seed: int = 0, pad_value: float = 0.5) -> BagRun:
