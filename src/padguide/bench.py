@@ -620,13 +620,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", help="run only this measurement (repeatable)"
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="timed epochs per training-step method (default: 1 with --quick, else 3)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     meta = provenance(["python", "-m", "padguide.bench", *(argv or sys.argv[1:])])
     jobs = {
-        "training-step-lstm": lambda: training_step("lstm", quick=args.quick),
+        "training-step-lstm": lambda: training_step(
+            "lstm", quick=args.quick, repeats=args.repeats
+        ),
         "training-step-transformer": lambda: training_step(
-            "transformer", quick=args.quick
+            "transformer", quick=args.quick, repeats=args.repeats
         ),
         "sparse-vs-dense": lambda: sparse_vs_dense(
             (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000),
