@@ -427,7 +427,9 @@ def pad_eos_table():
         frames[name] = pd.DataFrame(
             {key: run[key][:n] for key in ("input_ids", "attention_mask", "labels")}
         ).T
-    return pd.concat(frames, names=["tokenizer", ""])
+    table = pd.concat(frames, names=["tokenizer", ""])
+    table.columns.name = "position"
+    return table
 
 
 @dataclass(frozen=True)
