@@ -29,7 +29,13 @@ for _exp in ("classic", "twelfth-night"):
     def masked_gradients_agree(exp=_exp):
         s = _sbs(exp)
         diff = s.max_gradient_difference(s.keras_masked)
-        return Evidence(diff <= TOLERANCE, {"max_abs_difference": diff})
+        plain = s.max_gradient_difference(s.keras_dense)
+        return Evidence(
+            diff <= TOLERANCE,
+            {"max_abs_difference": diff},
+            control={"plain Dense (no mask consumer), max_abs_difference": plain},
+            control_differs=plain > TOLERANCE,
+        )
 
 
 @claim(
@@ -41,9 +47,12 @@ def plain_dense_differs_only_in_pad_row():
     s = _sbs("twelfth-night")
     rest = s.max_gradient_difference(s.keras_dense, slice(1, None))
     pad = float(np.abs(s.keras_dense.pad_row_gradient).max())
+    masked = float(np.abs(s.keras_masked.pad_row_gradient).max())
     return Evidence(
         rest <= TOLERANCE and pad > 0,
         {"max_difference_other_rows": rest, "keras_pad_row_gradient_max": pad},
+        control={"with a mask consumer, keras_pad_row_gradient_max": masked},
+        control_differs=masked == 0,
     )
 
 

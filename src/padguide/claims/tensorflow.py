@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from padguide.claims._ledger import Evidence, claim
 
 
@@ -110,9 +112,13 @@ def masked_gradient_keeps_pad_indices():
 
     run = pk.seed_experiment("masked")
     at_pad = run.sparse.values[run.sparse.indices == 0]
+    plain = _dense_run()
+    plain_at_pad = plain.sparse.values[plain.sparse.indices == 0]
     return Evidence(
         len(at_pad) > 0 and bool((at_pad == 0).all()),
         {"pad_slices": len(at_pad), "their_values": at_pad[:, 0]},
+        control={"plain Dense, their_values": plain_at_pad[:, 0]},
+        control_differs=bool(np.abs(plain_at_pad).max() > 0),
     )
 
 
@@ -131,4 +137,6 @@ def tf_function_traces_per_shape():
     return Evidence(
         plain == len(set(lengths)) and rounded == expected_rounded,
         {"lengths": lengths, "traces": plain, "traces_multiple_of_8": rounded},
+        control={"traces without padding to a multiple of 8": plain},
+        control_differs=plain > rounded,
     )
