@@ -157,3 +157,12 @@ def test_the_matrix_compares_a_claim_only_where_it_speaks(tmp_path):
     assert table.loc["k.jax", "book"] == NOT_THIS_BACKEND
     assert table.loc["k.jax", "jax"] == "holds"
     assert [d["claim"] for d in differences(reports)] == ["k.any"]
+
+
+def test_show_elsewhere_keeps_the_claims_own_anchor():
+    ids = [c for c in on.speaks_for("jax") if not on.applies_here(c)]
+    assert "keras.id-past-table-is-nan-on-jax" in ids
+    html = on.show_elsewhere(*ids)._repr_html_()
+    for claim_id in ids:
+        assert f'id="claim-{claim_id}"' in html
+    assert "on Keras 3 with the jax backend" in html
