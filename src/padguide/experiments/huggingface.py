@@ -163,7 +163,13 @@ class PaddedBatch:
             ]
             for row, mrow in zip(self.input_ids, self.attention_mask, strict=True)
         ]
-        return pd.DataFrame(cells, index=pd.Index(self.lines, name="line"))
+        # The first three words label a row: long enough to tell the lines apart,
+        # short enough for a narrow screen.
+        labels = [
+            " ".join(line.split()[:3]) + (" …" if len(line.split()) > 3 else "")
+            for line in self.lines
+        ]
+        return pd.DataFrame(cells, index=pd.Index(labels, name="line"))
 
 
 def padded_batch(padding_side: str = "right") -> PaddedBatch:
