@@ -24,6 +24,7 @@ DISTRIBUTIONS = {
     "keras": ("keras",),
     "tf-keras": ("tf-keras",),
     "jax": ("jax",),
+    "transformers": ("transformers",),
     "numpy": ("numpy",),
 }
 
