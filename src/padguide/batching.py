@@ -381,17 +381,31 @@ def token_budget_batches(
     """Batches of varying size whose padded size (count × longest) stays within ``max_tokens``.
 
     Examples are ordered as in :func:`bucket_batches` (by log length plus
-    noise chosen from ``overlap``, counting ``max_tokens // length`` as each
-    example's batch size), or at random with ``width=math.inf``, then cut
+    noise chosen from ``overlap``, at the mean batch size that the budget
+    gives sorted lengths, so the overlap is near the target rather than
+    below it), or at random with ``width=math.inf``, then cut
     greedily; batch order is shuffled. Equal padded slots per step make steps
     cost about the same, whatever their lengths.
     """
     lengths, max_tokens = _check_fits(lengths, "max_tokens", max_tokens)
     if width is None:
-        width = overlap_width(lengths, max_tokens // np.maximum(lengths, 1), overlap)
+        width = _budget_width(lengths, max_tokens, overlap)
     width = _check_width(width)
     rng = np.random.default_rng(seed)
     return _fill_budget(lengths, _noisy_order(lengths, width, rng), max_tokens, rng)
+
+
+def _budget_width(lengths: np.ndarray, max_tokens: int, overlap: float) -> float:
+    """:func:`overlap_width` at the mean batch size the budget gives sorted lengths.
+
+    Batches under a budget differ in size (many short sequences, few long
+    ones); the mean size of the sorted cut stands for all of them, so the
+    overlap reached is near the target, not bounded by it.
+    """
+    if len(lengths) < 2:
+        return 1.0
+    count = len(_budget_cuts(np.sort(lengths), max_tokens)) - 1
+    return overlap_width(lengths, max(2.0, len(lengths) / count), overlap)
 
 
 def _budget_cuts(ordered: np.ndarray, max_tokens: int) -> np.ndarray:

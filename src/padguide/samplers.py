@@ -239,9 +239,7 @@ class TokenBudgetBatchSampler(_EpochBatchSampler):
             self.lengths, "max_tokens", max_tokens
         )
         if width is None:
-            width = B.overlap_width(
-                self.lengths, self.max_tokens // np.maximum(self.lengths, 1), overlap
-            )
+            width = B._budget_width(self.lengths, self.max_tokens, overlap)
         self.width = B._check_width(width)
 
     def _epoch_batches(self, seed) -> list[np.ndarray]:
