@@ -160,7 +160,7 @@ def _torch_calls() -> dict[str, Callable]:
 
     return {
         "lengths_to_mask": lambda x, m, n, t, i, left: pt.lengths_to_mask(
-            n, max_len=m.shape[1]
+            n, max_len=x.shape[1]
         ),
         "mask_to_lengths": lambda x, m, n, t, i, left: pt.mask_to_lengths(m),
         "masked_sum": lambda x, m, n, t, i, left: pt.masked_sum(x, m),
@@ -560,16 +560,22 @@ def keras_matrix(
     import padguide.keras as pk
 
     columns: dict[str, dict[str, str]] = {}
+    jax = keras.backend.backend() == "jax"
     fits = {
         "fit on Input((None,))": {"jit_compile": False, "policy": "float32"},
         "jit_compile=True": {"jit_compile": True, "policy": "float32"},
-        "mixed_float16": {"jit_compile": False, "policy": "mixed_float16"},
-        "mixed_bfloat16": {"jit_compile": False, "policy": "mixed_bfloat16"},
+        # Mixed precision as each backend runs it by default: JAX jitted.
+        "mixed_float16": {"jit_compile": jax, "policy": "mixed_float16"},
+        "mixed_bfloat16": {"jit_compile": jax, "policy": "mixed_bfloat16"},
     }
     for context in contexts:
         try:
             if context in skip:
                 columns[context] = dict.fromkeys(KERAS_RECIPES, SKIPPED)
+            elif context == "mixed_float16" and jax and _jax_on_cpu():
+                # XLA's CPU backend has no float16 matrix product (F16_F16_F32):
+                # the model's Dense layers cannot run, whatever the recipes do.
+                columns[context] = dict.fromkeys(KERAS_RECIPES, NA)
             elif context == "eager":
                 columns[context] = _keras_eager(keras, pk)
             elif context in fits:
@@ -588,6 +594,12 @@ def keras_matrix(
         name: {context: columns[context].get(name, NA) for context in contexts}
         for name in KERAS_RECIPES
     }
+
+
+def _jax_on_cpu() -> bool:
+    import jax
+
+    return jax.default_backend() == "cpu"
 
 
 # --- all of it, one process per Keras backend -------------------------------------------------
