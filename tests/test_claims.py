@@ -74,9 +74,10 @@ def test_a_control_needs_its_verdict():
 def test_evidence_is_not_a_bare_literal():
     # Evidence holds the quantities that decide the claim: never empty, never a bare constant.
     for claim_id in LEDGER:
-        shown = claims.check(claim_id).shown
-        if claims.check(claim_id).outcome is Outcome.NOT_APPLICABLE:
-            continue
+        result = claims.check(claim_id)
+        if result.outcome not in {Outcome.HOLDS, Outcome.FAILS}:
+            continue  # a broken check is test_claim_holds's to report
+        shown = result.shown
         assert isinstance(shown, dict | list), claim_id
         assert shown, claim_id
 
