@@ -16,7 +16,7 @@ QUERIES = {
     "bucket": "cost-of-padding",
     "batching": "cost-of-padding",
     "sort by length": "cost-of-padding",
-    "packing": "padding-free",
+    "padding efficiency": "cost-of-padding",
     "masked mean pooling": "recipes/pooling",
     "key_padding_mask": "recipes/softmax-and-attention",
     "masked cross entropy": "recipes/losses",
