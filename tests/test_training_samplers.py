@@ -178,7 +178,9 @@ DDP_SCRIPT = textwrap.dedent(
 
     if __name__ == "__main__":
         port, out = int(sys.argv[1]), sys.argv[2]
-        torch.multiprocessing.spawn(main, args=(2, port, out), nprocs=2)
+        # fork: the children share the parent's imported torch instead of importing it again
+        torch.multiprocessing.start_processes(main, args=(2, port, out), nprocs=2,
+                                              start_method="fork")
     """
 )
 
