@@ -251,7 +251,7 @@ def page(session: nox.Session) -> None:
     python = book_python(session)
     script = ROOT / ".nox" / "page.py"
     session.run(
-        python, "-m", "jupytext", "--quiet", "--to", "py:percent",
+        python, "-m", "jupytext", "--quiet", "--from", "myst", "--to", "py:percent",
         session.posargs[0], "--output", str(script),
         env=QUIET, external=True,
     )  # fmt: skip
