@@ -21,6 +21,7 @@ import numpy as np
 from padguide.claims._ledger import (
     ClaimFailed,
     Evidence,
+    NotApplicable,
     Outcome,
     Result,
     claim,
@@ -38,7 +39,12 @@ EVERY = BACKENDS
 
 def _run():
     from padguide.experiments.backends import backend_run
+    from padguide.keras_backend import get_keras, is_keras3
 
+    if not is_keras3(get_keras()):
+        raise NotApplicable(
+            "Keras 2 runs on TensorFlow only; these claims are about Keras 3"
+        )
     return backend_run()
 
 
