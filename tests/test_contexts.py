@@ -13,6 +13,10 @@ import pytest
 from padguide.experiments import contexts
 
 
+# Inductor itself calls the deprecated torch.jit.script_method (torch 2.13).
+@pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"
+)
 @pytest.mark.parametrize("recipe", contexts.TORCH_RECIPES)
 def test_torch_recipe_holds_in_every_context(recipe):
     result = contexts.torch_matrix((recipe,))
