@@ -525,7 +525,7 @@ def _keras_fit(keras, pk, *, jit_compile: bool, policy: str) -> dict[str, str]:
             checks["masked_cross_entropy"] = f"training loss not finite: {losses}"
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
-    return {name: PASS if c is None or c == NA else (NA if c == NA else _fail(c)) for name, c in checks.items()}  # fmt: skip
+    return {name: PASS if c is None else (NA if c == NA else _fail(c)) for name, c in checks.items()}  # fmt: skip
 
 
 def _keras_save_load(keras, pk) -> dict[str, str]:
