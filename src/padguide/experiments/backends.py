@@ -260,7 +260,16 @@ def _layers(K, seed: int) -> dict[str, dict[str, float]]:
 
 @functools.cache
 def backend_run(seed: int = 0) -> BackendRun:
-    """The experiments on this process's Keras backend (cached: one run per process)."""
+    """The experiments on this process's Keras backend (cached: one run per process).
+
+    Warnings are silenced inside: a page shows findings, not a backend's notices.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _backend_run(seed)
+
+
+def _backend_run(seed: int) -> BackendRun:
     K = _keras()
     backend = K.backend.backend()
     rng = np.random.default_rng(seed)
@@ -287,7 +296,7 @@ def backend_run(seed: int = 0) -> BackendRun:
 
     small = K.layers.Embedding(5, 2)
     small.build((None,))
-    small_table = K.ops.convert_to_numpy(small.embeddings.value)
+    small_table = np.asarray(small.embeddings.numpy())
     _, minus_one = _lookup(K, small, [-1])
     past, past_out = _lookup(K, small, [5])
     _, last = _lookup(K, small, [4])
