@@ -70,6 +70,11 @@ def _gap(a, b, where=None) -> float:
     return float(np.abs(a - b).max()) if a.size else 0.0
 
 
+def _numpy(K, value) -> np.ndarray:
+    """A Keras output as numpy on any backend (a torch tensor may require grad)."""
+    return K.ops.convert_to_numpy(value) if hasattr(K, "ops") else np.asarray(value)
+
+
 def _keras_quietly(fn):
     """Run ``fn`` and return its result and the warnings it raised (Keras warns on stderr)."""
     with warnings.catch_warnings(record=True) as caught:
@@ -127,8 +132,8 @@ def _keras_batchnorm(x: np.ndarray, mask: np.ndarray, seed: int):
     K = get_keras()
     K.utils.set_random_seed(seed)
     bn = K.layers.BatchNormalization()
-    masked = np.asarray(bn(x, training=True, mask=mask))
-    unmasked = np.asarray(bn(x, training=True))
+    masked = _numpy(K, bn(x, training=True, mask=mask))
+    unmasked = _numpy(K, bn(x, training=True))
     return masked, unmasked, is_keras3(K)
 
 
@@ -184,8 +189,8 @@ def _keras_pooling(layer: str, seed: int):
     )
     has_mask = getattr(h, "_keras_mask", None) is not None
     model = K.Model(inputs, K.layers.GlobalAveragePooling1D()(h))
-    padded = np.asarray(model(ids))
-    alone = np.stack([np.asarray(model(row[row != 0][None]))[0] for row in ids])
+    padded = _numpy(K, model(ids))
+    alone = np.stack([_numpy(K, model(row[row != 0][None]))[0] for row in ids])
     return _gap(padded, alone), has_mask
 
 
@@ -199,7 +204,7 @@ def _conv_stack_keras(x, mask, rezero: str, seed: int, padding: str = "same"):
     for i, conv in enumerate(convs):
         if rezero == "each" or (rezero == "input" and i == 0):
             h = h * m
-        h = np.asarray(conv(h))
+        h = _numpy(K, conv(h))
     return h
 
 
@@ -466,14 +471,14 @@ def _keras_polarity(x: np.ndarray, seed: int) -> dict[str, dict[str, object]]:
     mha = K.layers.MultiHeadAttention(num_heads=2, key_dim=FEATURES)
 
     def run(mask):
-        return lambda a: np.asarray(mha(a, a, attention_mask=mask))
+        return lambda a: _numpy(K, mha(a, a, attention_mask=mask))
 
     only0 = np.array([[[True, False, False]] * 3])
     none0 = np.array([[[False, True, True]] * 3])
     on, off = _influence(run(only0), x), _influence(run(none0), x)
     nothing = np.zeros((1, 3, 3), bool)
     emb = K.layers.Embedding(5, 2, mask_zero=True)
-    keras_mask = np.asarray(emb.compute_mask(np.array([[3, 0]])))[0].tolist()
+    keras_mask = _numpy(K, emb.compute_mask(np.array([[3, 0]])))[0].tolist()
     return {
         "Keras mask (Embedding(mask_zero=True))": {
             "True means": "real token" if keras_mask == [True, False] else "padding",
@@ -605,7 +610,7 @@ def sample_weight_run(seed: int = 0) -> SampleWeightRun:
         history = model.fit(ids, labels, sample_weight=weights, epochs=1, **kwargs)
     finally:
         tf_logger.setLevel(level)
-    logits = np.asarray(model(ids), dtype="float64")
+    logits = _numpy(K, model(ids)).astype("float64")
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     per_token = -np.take_along_axis(log_probs, labels[..., None], -1)[..., 0]
     mask = ids != 0
