@@ -99,7 +99,8 @@ def book_python(session: nox.Session) -> str:
 def run_build(session: nox.Session, *args: str, env: dict[str, str]) -> None:
     """Run a Sphinx build whose workers and kernels end with it (see tools/groups.py)."""
     session.log(" ".join(args))
-    code = run_in_group(list(args), env={**os.environ, **env})
+    # NO_COLOR: the log is read as plain text (failing claims, one line each).
+    code = run_in_group(list(args), env={**os.environ, "NO_COLOR": "1", **env})
     if code:
         session.error(f"{args[0]} exited with code {code}")
 
