@@ -46,6 +46,13 @@ def test_build_table_has_a_row_per_build_and_names_few_pages():
     )  # too many to list
 
 
+def test_a_build_compared_with_another_has_no_last_row():
+    timings = {**_timings(), "execute_all": None}
+    table = recorded.build_table(timings)
+    assert "every page executed again" not in table.index
+    assert "(`nox -s docs`)" in recorded.build_summary(timings)
+
+
 def test_build_summary_says_whether_outputs_agreed():
     assert "were identical" in recorded.build_summary(_timings())
     assert "were different on p3" in recorded.build_summary(_timings(False))

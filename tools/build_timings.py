@@ -175,7 +175,9 @@ def main(argv=None) -> int:
         "pages_whose_outputs_differ": differing,
         "first_difference": examples,
         "offline_cold_build": True,
-        "provenance": provenance(["nox", "-s", "buildbench"]),
+        "provenance": provenance(
+            ["nox", "-s", "buildbench", "--", *(argv or sys.argv[1:])]
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
