@@ -144,4 +144,6 @@ napoleon_numpy_docstring = True
 nitpick_ignore_regex = [
     ("py:.*", r"(np|numpy|torch|tf|tensorflow|keras|pd|pandas|matplotlib)(\..*)?"),
     ("py:class", r"(collections\.abc|enum|types|pathlib)\..*"),
+    # A public class's private base (shown by show-inheritance) is not documented.
+    ("py:class", r"padguide\.[\w.]*\._\w+"),
 ]
