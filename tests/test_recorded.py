@@ -53,6 +53,15 @@ def test_a_build_compared_with_another_has_no_last_row():
     assert "(`nox -s docs`)" in recorded.build_summary(timings)
 
 
+def test_build_report_before_and_after_the_first_recording(tmp_path):
+    assert recorded.build_timings(tmp_path / "timings.json") is None
+    (before,) = recorded.build_report(None)
+    assert "Not recorded yet" in before.data
+    table, sentence = recorded.build_report(_timings())
+    assert len(table) == 6
+    assert "were identical" in sentence.data
+
+
 def test_build_summary_says_whether_outputs_agreed():
     assert "were identical" in recorded.build_summary(_timings())
     assert "were different on p3" in recorded.build_summary(_timings(False))

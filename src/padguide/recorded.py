@@ -21,6 +21,7 @@ from pathlib import Path
 __all__ = [
     "DATA",
     "bench",
+    "build_report",
     "build_summary",
     "build_table",
     "build_timings",
@@ -103,9 +104,23 @@ def sparse_glue(result: dict) -> dict[str, object]:
     }
 
 
-def build_timings(path: str | Path | None = None) -> dict:
-    """``docs/_data/build/timings.json``, recorded by ``nox -s buildbench``."""
-    return _read(DATA / "build" / "timings.json" if path is None else Path(path))
+def build_timings(path: str | Path | None = None) -> dict | None:
+    """``docs/_data/build/timings.json``, recorded by ``nox -s buildbench``; None before.
+
+    The build benchmark builds the book, Build report included, so the report
+    must build before its first recording exists.
+    """
+    path = DATA / "build" / "timings.json" if path is None else Path(path)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def build_report(timings: dict | None) -> list:
+    """What the Build report shows: the table and its sentence, or that none is recorded."""
+    from IPython.display import Markdown
+
+    if timings is None:
+        return [Markdown("*Not recorded yet: run `nox -s buildbench`.*")]
+    return [build_table(timings), Markdown(build_summary(timings))]
 
 
 def build_table(timings: dict):
