@@ -104,6 +104,7 @@ html_theme = "sphinx_book_theme"
 html_title = "padguide"
 html_static_path = ["_static"]
 html_css_files = ["padguide.css"]
+html_js_files = ["scrollable.js"]
 html_last_updated_fmt = None  # a build date would make two builds differ
 html_favicon = "_static/favicon.svg"
 html_logo = "_static/logo.svg"
