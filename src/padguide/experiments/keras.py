@@ -8,6 +8,7 @@ numpy data (see :mod:`padguide.results`). The claims about them are in
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -221,22 +222,22 @@ def layer_masking(
     weights = emb.embeddings.numpy()
     weights[0] = 5.0 + np.arange(weights.shape[1])  # large, and not constant
     emb.embeddings.assign(weights)
-    make = {
-        "LSTM": lambda: K.layers.LSTM(3),
-        "GRU": lambda: K.layers.GRU(3),
-        "GlobalAveragePooling1D": K.layers.GlobalAveragePooling1D,
-        "GlobalMaxPooling1D": K.layers.GlobalMaxPooling1D,
-        "Dense": lambda: K.layers.Dense(3),
-        "MultiHeadAttention": lambda: K.layers.MultiHeadAttention(
-            num_heads=2, key_dim=2
-        ),
-        "BatchNormalization": K.layers.BatchNormalization,
-        "Dropout": lambda: K.layers.Dropout(0.5),
-        "LayerNormalization": K.layers.LayerNormalization,
-        "Activation": lambda: K.layers.Activation("tanh"),
-        "Conv1D": lambda: K.layers.Conv1D(3, 3, padding="same"),
+    settings = {
+        "LSTM": {"units": 3},
+        "GRU": {"units": 3},
+        "Dense": {"units": 3},
+        "MultiHeadAttention": {"num_heads": 2, "key_dim": 2},
+        "Dropout": {"rate": 0.5},
+        "Activation": {"activation": "tanh"},
+        "Conv1D": {"filters": 3, "kernel_size": 3, "padding": "same"},
     }
-    lay = make[layer]()
+    # Named: a warning quoted as evidence names its layer, and an automatic name
+    # ('conv1d_57') depends on how many layers this process built before.
+    # The name is Keras's own default for the first such layer ('global_max_pooling1d').
+    name = re.sub(
+        r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", layer)
+    )
+    lay = getattr(K.layers, layer)(**settings.get(layer, {}), name=name.lower())
 
     def apply(x):
         if layer == "MultiHeadAttention":

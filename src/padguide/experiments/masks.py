@@ -182,8 +182,10 @@ def _keras_pooling(layer: str, seed: int):
     ids = np.array([[3, 4, 5, 0, 0, 0], [6, 7, 0, 0, 0, 0]])
     inputs = K.Input((None,), dtype="int32")
     h = K.layers.Embedding(10, FEATURES, mask_zero=True)(inputs)
+    # Named, so Keras's warning (quoted as evidence) does not carry an auto-numbered
+    # name that depends on how many layers this process built before.
     h = (
-        K.layers.Conv1D(FEATURES, 1)(h)
+        K.layers.Conv1D(FEATURES, 1, name="conv1d")(h)
         if layer == "Conv1D"
         else K.layers.Dense(FEATURES)(h)
     )
