@@ -140,8 +140,12 @@ def length_histogram(lengths: np.ndarray, title: str = "") -> Figure:
     return fig
 
 
-def frontier_figure(frontier, scores, default_width: float) -> Figure:
-    """Efficiency against randomness: padguide's curve across ``width``, every method as a point."""
+def frontier_figure(frontier, scores) -> Figure:
+    """Efficiency against randomness: padguide's curve across ``width``, every method as a point.
+
+    The score named ``padguide bucket_batches`` (its defaults: the width its
+    overlap target picks) is ringed on the curve.
+    """
     fig = Figure(figsize=(6.4, 3.6), layout="constrained")
     ax = fig.add_subplot()
     xs = [s.overlap for _, s in frontier]
@@ -154,24 +158,15 @@ def frontier_figure(frontier, scores, default_width: float) -> Figure:
         markersize=3,
         label="padguide bucket_batches (width)",
     )
-    for width, s in frontier:
-        if width == default_width:
-            ax.plot(
-                s.overlap,
-                s.efficiency,
-                "o",
-                color="#2c7bb6",
-                markersize=8,
-                fillstyle="none",
-            )
-            ax.annotate(f"default, width={width}", (s.overlap, s.efficiency), fontsize=7,
-                        xytext=(6, -10), textcoords="offset points")  # fmt: skip
     markers = iter("sD^vP*X")
     for s in scores:
-        if s.method == "padguide bucket_batches":
-            continue
-        ax.plot(s.overlap, s.efficiency, next(markers), color="#d7191c", markersize=6,
-                label=s.method, linestyle="none")  # fmt: skip
+        if s.method == "padguide bucket_batches":  # on the curve: ring it
+            ax.plot(s.overlap, s.efficiency, "o", color="#2c7bb6", markersize=9,
+                    fillstyle="none", markeredgewidth=1.5, linestyle="none",
+                    label="padguide bucket_batches, defaults")  # fmt: skip
+        else:
+            ax.plot(s.overlap, s.efficiency, next(markers), color="#d7191c", markersize=6,
+                    label=s.method, linestyle="none")  # fmt: skip
     ax.set_xlabel(
         "batch-mate overlap between epochs (0 = reshuffled, 1 = same batches)",
         fontsize=8,
