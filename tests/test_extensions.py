@@ -138,6 +138,31 @@ def test_dynamic_imports_of_a_package_count_every_module_in_it():
     assert "padguide.experiments.torch" in modules  # what the claims call, lazily
 
 
+def test_a_page_that_shows_claims_depends_only_on_the_claims_it_names():
+    package = freshness.Package(ROOT / "src")
+
+    def claim_files(code: str) -> set[str]:
+        page = f"```{{code-cell}} ipython3\nfrom padguide import claims\n{code}\n```\n"
+        files = freshness.page_dependencies(page, package, ROOT / "docs" / "_data")
+        return {p.name for p in files if p.parent.name in ("claims", "experiments")}
+
+    shown = claim_files('claims.show("torch.pad-row-no-gradient")')
+    assert "torch.py" in shown  # claims/torch.py and experiments/torch.py
+    assert not {"keras.py", "masks.py", "huggingface.py"} & shown
+    # The control: a page that reads the whole ledger depends on every subject.
+    whole = claim_files("len(claims.ledger())")
+    assert {"torch.py", "keras.py", "masks.py", "huggingface.py"} <= whole
+
+
+def test_every_claim_id_is_found_in_its_module():
+    from padguide import claims
+
+    package = freshness.Package(ROOT / "src")
+    for claim_id, claim in claims.ledger().items():
+        assert package.claim_module(claim_id) == claim.check.__module__, claim_id
+    assert package.claim_module("torch.no-such-claim") is None
+
+
 def test_recorded_data_counts_for_pages_that_read_it():
     package = freshness.Package(ROOT / "src")
     page = "```{code-cell} ipython3\nfrom padguide import recorded\n```\n"

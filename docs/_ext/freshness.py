@@ -7,6 +7,10 @@ notebook page one hidden code cell holding a digest of what the page runs:
 - every padguide module its cells import, followed through the package's own
   imports (those inside functions too), each reduced to its syntax tree
   without docstrings, so an edit of a docstring or a comment changes nothing;
+- of the claims, only the modules that register the claims the page names,
+  when it only shows or checks them by id (``claims.show("torch.…")``): the
+  ledger imports every subject, but a claim's outcome and evidence come from
+  its own check. A page that reads the whole ledger depends on all of it;
 - the files of ``docs/_data`` when the page reads recorded data
   (:mod:`padguide.recorded`);
 - the installed versions of the frameworks.
@@ -20,6 +24,7 @@ decides whether it executes.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -28,6 +33,10 @@ from pathlib import Path
 PACKAGE = "padguide"
 CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 MARK = "# padguide code digest"
+CLAIMS = f"{PACKAGE}.claims"
+BY_ID = frozenset({"show", "check"})
+"""What a page may call on the claims and still depend only on the claims it names."""
+QUOTED = re.compile(r"""["'`]([a-z0-9_]+\.[a-z0-9_-]+)["'`]""")
 
 
 def cell_code(text: str) -> Iterable[str]:
@@ -64,8 +73,8 @@ class Package:
             for p in sorted(folder.glob("*.py"))
         ]
 
-    def imports(self, tree: ast.AST, here: str = "") -> set[str]:
-        """padguide modules a syntax tree imports, statically or by a formatted name."""
+    def imports(self, tree: ast.AST, here: str = "", dynamic: bool = True) -> set[str]:
+        """padguide modules a syntax tree imports, statically or (``dynamic``) by a formatted name."""
         found: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -78,7 +87,8 @@ class Package:
                 found.add(module)
                 found.update(f"{module}.{alias.name}" for alias in node.names)
             elif (  # importlib.import_module(f"padguide.claims.{subject}")
-                isinstance(node, ast.Call)
+                dynamic
+                and isinstance(node, ast.Call)
                 and getattr(node.func, "attr", getattr(node.func, "id", ""))
                 == "import_module"
                 and node.args
@@ -90,8 +100,13 @@ class Package:
                     found.update(self._package_modules(prefix))
         return {m for m in found if m.split(".")[0] == PACKAGE and self.path(m)}
 
-    def closure(self, modules: Iterable[str]) -> set[str]:
-        """The modules given, their parent packages and everything they import."""
+    def closure(self, modules: Iterable[str], static: Iterable[str] = ()) -> set[str]:
+        """The modules given, their parent packages and everything they import.
+
+        Modules in ``static`` count only what they import by name, not their
+        formatted dynamic imports.
+        """
+        static = set(static)
         seen: set[str] = set()
         todo = list(modules)
         while todo:
@@ -105,8 +120,56 @@ class Package:
             # Relative imports resolve from the package: a package's own name for
             # its __init__, the enclosing package for a module.
             here = f"{module}.__init__" if path.name == "__init__.py" else module
-            todo.extend(self.imports(ast.parse(path.read_text(), str(path)), here))
+            tree = ast.parse(path.read_text(), str(path))
+            todo.extend(self.imports(tree, here, dynamic=module not in static))
         return seen
+
+    @functools.cached_property
+    def claim_modules(self) -> list[tuple[re.Pattern, str]]:
+        """Each claims module and a pattern of the ids it registers (``@claim("id", …)``).
+
+        An id built in a loop (``f"compare.{name}-agree"``) is matched with any
+        slug where its formatted parts are.
+        """
+        found = []
+        for path in sorted(self.src.joinpath(*CLAIMS.split(".")).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if not (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "id", "") == "claim"
+                    and node.args
+                ):
+                    continue
+                first = node.args[0]
+                parts = first.values if isinstance(first, ast.JoinedStr) else [first]
+                pattern = "".join(
+                    re.escape(part.value)
+                    if isinstance(part, ast.Constant)
+                    else "[a-z0-9_-]+"
+                    for part in parts
+                )
+                found.append((re.compile(pattern), f"{CLAIMS}.{path.stem}"))
+        return found
+
+    def claim_module(self, claim_id: str) -> str | None:
+        """The claims module that registers ``claim_id``, if any."""
+        return next((m for p, m in self.claim_modules if p.fullmatch(claim_id)), None)
+
+
+def claims_used(trees: list[ast.AST]) -> set[str]:
+    """The names a page's cells use from :mod:`padguide.claims` (``claims.show`` -> ``show``)."""
+    used = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == CLAIMS:
+                used.update(alias.name for alias in node.names)
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "claims"
+            ):
+                used.add(node.attr)
+    return used
 
 
 def code_digest(source: str) -> str:
@@ -140,7 +203,13 @@ def page_dependencies(text: str, package: Package, data: Path) -> list[Path]:
             trees.append(ast.parse(code))
         except SyntaxError:
             continue  # a cell that is not plain Python; it imports nothing we follow
-    modules = package.closure(set().union(*(package.imports(t) for t in trees)))
+    imported = set().union(*(package.imports(t) for t in trees))
+    static = set()
+    if CLAIMS in imported and claims_used(trees) <= BY_ID:
+        # Only the claims it names: their modules, not every subject the ledger loads.
+        imported |= {package.claim_module(i) for i in QUOTED.findall(text)} - {None}
+        static.add(CLAIMS)
+    modules = package.closure(imported, static)
     files = sorted(package.path(m) for m in modules)
     if f"{PACKAGE}.recorded" in modules and data.is_dir():
         files += sorted(p for p in data.rglob("*") if p.is_file())
