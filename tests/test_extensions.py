@@ -170,6 +170,25 @@ def test_recorded_data_counts_for_pages_that_read_it():
     assert any(p.suffix == ".json" for p in files)
 
 
+def test_a_new_recording_re_reads_the_pages_that_read_recorded_data(tmp_path):
+    from types import SimpleNamespace
+
+    (tmp_path / "_data" / "bench").mkdir(parents=True)
+    (tmp_path / "_data" / "bench" / "a.json").write_text("{}")
+    app = SimpleNamespace(srcdir=str(tmp_path))
+    env = SimpleNamespace(freshness_data_readers={"build-report", "versions"})
+    nothing = (set(), set(), set())
+    assert freshness._on_get_outdated(app, env, *nothing) == []  # first build
+    assert freshness._on_get_outdated(app, env, *nothing) == []  # the control
+    (tmp_path / "_data" / "build").mkdir()
+    (tmp_path / "_data" / "build" / "timings.json").write_text("{}")
+    assert freshness._on_get_outdated(app, env, *nothing) == [
+        "build-report",
+        "versions",
+    ]
+    assert freshness._on_get_outdated(app, env, *nothing) == []
+
+
 # --- claimreport ------------------------------------------------------------------------
 
 

@@ -238,6 +238,8 @@ def _on_source_read(app, docname: str, source: list[str]) -> None:
     files = page_dependencies(text, Package(src), docs / "_data")
     for path in files:
         app.env.note_dependency(str(path))
+    if any(docs / "_data" in path.parents for path in files):
+        _data_readers(app.env).add(docname)
     digest = page_digest(files, versions(), src.parent)
     source[0] = (
         text.rstrip("\n")
@@ -246,7 +248,45 @@ def _on_source_read(app, docname: str, source: list[str]) -> None:
     )
 
 
+# A new recording is a file no page has noted as a dependency yet, so Sphinx
+# would not re-read the pages that read docs/_data: they are re-read whenever
+# the list of its files changes.
+
+
+def _data_readers(env) -> set[str]:
+    if not hasattr(env, "freshness_data_readers"):
+        env.freshness_data_readers = set()
+    return env.freshness_data_readers
+
+
+def _data_files(app) -> list[str]:
+    data = Path(app.srcdir) / "_data"
+    return sorted(
+        p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file()
+    )
+
+
+def _on_get_outdated(app, env, added, changed, removed) -> list[str]:
+    now, before = _data_files(app), getattr(env, "freshness_data_files", None)
+    env.freshness_data_files = now
+    if before is None or before == now:
+        return []
+    return sorted(_data_readers(env) - set(removed))
+
+
+def _on_purge_doc(app, env, docname: str) -> None:
+    _data_readers(env).discard(docname)
+
+
+def _on_merge_info(app, env, docnames, other) -> None:
+    _data_readers(env).update(_data_readers(other) & set(docnames))
+
+
 def setup(app):
     app.add_config_value("freshness_src", "", "env")
     app.connect("source-read", _on_source_read)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    app.connect("env-get-outdated", _on_get_outdated)
+    app.connect("env-purge-doc", _on_purge_doc)
+    app.connect("env-merge-info", _on_merge_info)
+    # env_version: an environment from before the readers were recorded is re-read once.
+    return {"env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
