@@ -135,6 +135,28 @@ def _point_download_button(app, pagename, templatename, context, doctree):
         context["ipynb_source"] = pagename + ".ipynb"
 
 
+def _with_outputs(app, notebook: dict) -> dict:
+    """The notebook with its outputs, taken from the execution cache where it has none.
+
+    MyST-NB writes ``jupyter_execute/<page>.ipynb`` from the notebook it parsed;
+    when the outputs come from the cache they go into a copy, so the file it
+    writes has none. The cache holds them, keyed by the same code cells.
+    """
+    if any(cell.get("outputs") for cell in notebook["cells"]):
+        return notebook
+    import nbformat
+    from jupyter_cache import get_cache
+
+    node = nbformat.reads(json.dumps(notebook), as_version=4)
+    try:
+        _, merged = get_cache(
+            app.config.nb_execution_cache_path
+        ).merge_match_into_notebook(node)
+    except KeyError:  # not in the cache: the page was not executed
+        return notebook
+    return json.loads(nbformat.writes(merged))
+
+
 def _write_notebooks(app, exception):
     if exception is not None or app.builder.format != "html":
         return
@@ -143,7 +165,7 @@ def _write_notebooks(app, exception):
         source = _executed_notebook(app, docname)
         if not _is_executed(app, docname) or not source.exists():
             continue
-        notebook = json.loads(source.read_text(encoding="utf-8"))
+        notebook = _with_outputs(app, json.loads(source.read_text(encoding="utf-8")))
         target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(
